@@ -1,0 +1,385 @@
+"""Configuration: `Env` resolves every setting once, from four sources.
+
+Precedence, highest first: ``pxfs.init({...})``, ``PXFS_<KEY>`` environment variables,
+``$PXFS_HOME/config.toml`` (section ``[pxfs]``), defaults. ``PXFS_HOME`` defaults to
+``~/.pxfs``. ``pxfs.init()`` reloads.
+
+Examples
+--------
+>>> from pxfs.env import Env
+>>> env = Env.get()
+>>> env.default_output_media_dest is None or isinstance(env.default_output_media_dest, str)
+True
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import threading
+import tomllib
+from pathlib import Path
+from typing import Any, ClassVar, Mapping
+
+from ._settings import OTHER_VARIABLES, SECTIONS, SETTINGS, Setting
+from .errors import ConfigError, PxfsError
+from .storage import AzureSettings, GcsSettings, SchemeSpec, Storage, StorageConfig, check_destination, parse_uri
+
+__all__ = ["Env"]
+
+_MISSING = object()
+
+
+class Env:
+    """The resolved configuration of this process, and the storage built from it.
+
+    Attributes
+    ----------
+    home
+        ``$PXFS_HOME``: catalog, cache and default media folder.
+    default_output_media_dest, default_input_media_dest
+        The global destinations (``None`` when not set), as written in configuration.
+    """
+
+    _instance: ClassVar[Env | None] = None
+    _instance_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None) -> None:
+        overrides = dict(overrides or {})
+        home = overrides.pop("home", None) or os.environ.get("PXFS_HOME") or "~/.pxfs"
+        self.home = Path(home).expanduser().resolve()
+        self.config_file = self.home / "config.toml"
+        self._values: dict[str, Any] = {}
+        self._sources: dict[str, str] = {}
+        self._tables: dict[str, dict[str, Any]] = {"public_urls": {}, "schemes": {}}
+        self._azure_section: dict[str, Any] = {}
+        self._load(overrides)
+        self._storage_config = self.storage_config()  # validates destinations and aliases now
+        self._storage: Storage | None = None
+
+    # -- access ---------------------------------------------------------------------
+
+    @classmethod
+    def get(cls) -> Env:
+        """The process's Env, loaded on first use."""
+        env = cls._instance
+        if env is None:
+            with cls._instance_lock:
+                if cls._instance is None:
+                    cls._instance = Env()
+                env = cls._instance
+        return env
+
+    @classmethod
+    def reset(cls, overrides: Mapping[str, Any] | None = None) -> Env:
+        """Reload configuration (dropping cached filesystems and catalog handles)."""
+        with cls._instance_lock:
+            old, cls._instance = cls._instance, None
+            if old is not None and old._storage is not None:
+                old._storage.close()
+            cls._instance = Env(overrides)
+            return cls._instance
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in SETTINGS:
+            raise KeyError(key)
+        return self._values.get(key, SETTINGS[key].default)
+
+    def source_of(self, key: str) -> str:
+        """Where a setting's value came from (``default``, a variable, the file, ``pxfs.init``)."""
+        return self._sources.get(key, "default")
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """``(key, value, source)`` for every setting; secrets masked."""
+        rows = []
+        for key, s in SETTINGS.items():
+            value = self[key]
+            shown = "****" if s.secret and value else ("" if value is None else str(value))
+            rows.append((key, shown, self.source_of(key)))
+        for prefix, base in self._tables["public_urls"].items():
+            rows.append((f"public_urls.{prefix}", base, str(self.config_file)))
+        for alias, spec in self._tables["schemes"].items():
+            rows.append((f"schemes.{alias}", f"endpoint_url={spec.get('endpoint_url')} profile={spec.get('profile')}", str(self.config_file)))
+        return rows
+
+    def __repr__(self) -> str:
+        set_keys = {k: ("****" if SETTINGS[k].secret else v) for k, v in self._values.items()}
+        return f"Env(home={str(self.home)!r}, {set_keys})"
+
+    @property
+    def default_output_media_dest(self) -> str | None:
+        return self["output_media_dest"]  # type: ignore[no-any-return]
+
+    @property
+    def default_input_media_dest(self) -> str | None:
+        return self["input_media_dest"]  # type: ignore[no-any-return]
+
+    @property
+    def media_dir(self) -> Path:
+        """Where computed media go when no destination is configured."""
+        return self.home / "media"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.home / "catalog.duckdb"
+
+    @property
+    def storage(self) -> Storage:
+        """The storage layer configured from this Env (built on first use)."""
+        if self._storage is None:
+            self._storage = Storage(self._storage_config)
+        return self._storage
+
+    # -- loading --------------------------------------------------------------------
+
+    def _load(self, overrides: dict[str, Any]) -> None:
+        if self.config_file.is_file():
+            self._load_file()
+        for name, raw in os.environ.items():
+            if not name.startswith("PXFS_") or name in OTHER_VARIABLES:
+                continue
+            key = name[5:].lower()
+            if key not in SETTINGS:
+                raise ConfigError(f"unknown setting in environment variable {name}; known: {_known()}")
+            self._set(key, raw, name)
+        for key, raw in overrides.items():
+            if key in SECTIONS or key == "azure":
+                self._set_table(key, raw, "pxfs.init()")
+                continue
+            if key not in SETTINGS:
+                raise ConfigError(f"unknown setting {key!r} passed to pxfs.init(); known: {_known()}")
+            self._set(key, raw, "pxfs.init()")
+
+    def _load_file(self) -> None:
+        where = str(self.config_file)
+        try:
+            doc = tomllib.loads(self.config_file.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise ConfigError(f"cannot read {where}: {e}") from e
+        section = doc.get("pxfs", {})
+        if not isinstance(section, dict):
+            raise ConfigError(f"{where}: [pxfs] must be a table")
+        for key, raw in section.items():
+            if key in SECTIONS:
+                self._set_table(key, raw, f"{where} [pxfs.{key}]")
+            elif key in SETTINGS:
+                self._set(key, raw, f"{where} [pxfs]")
+            else:
+                raise ConfigError(f"{where}: unknown key {key!r} in [pxfs]; known: {_known()}")
+        azure = doc.get("azure", {})
+        if azure:
+            self._set_table("azure", azure, f"{where} [azure]")
+
+    def _set(self, key: str, raw: Any, source: str) -> None:
+        setting = SETTINGS[key]
+        self._values[key] = _convert(setting, raw, source)
+        self._sources[key] = source
+
+    def _set_table(self, name: str, raw: Any, source: str) -> None:
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{source}: {name} must be a table of keys and values")
+        if name == "azure":
+            allowed = {"account_name", "account_key", "connection_string", "sas_token"}
+            unknown = set(raw) - allowed
+            if unknown:
+                raise ConfigError(f"{source}: unknown key(s) {sorted(unknown)} in [azure]; known: {sorted(allowed)}")
+            self._azure_section.update(raw)
+            return
+        if name == "schemes":
+            for alias, spec in raw.items():
+                self._tables["schemes"][alias] = _check_alias(alias, spec, source)
+            return
+        for prefix, base in raw.items():
+            if not isinstance(base, str) or not base.startswith(("http://", "https://")):
+                raise ConfigError(f"{source}: public URL base for {prefix!r} must be an http(s) URL, got {base!r}")
+            self._tables["public_urls"][prefix] = base
+
+    # -- storage configuration ----------------------------------------------------
+
+    def storage_config(self) -> StorageConfig:
+        """The :class:`~pxfs.storage.StorageConfig` these settings describe."""
+        schemes: dict[str, SchemeSpec] = {
+            "s3": SchemeSpec("s3", endpoint_url=self._s3_endpoint(), profile=self["s3_profile"]),
+            "r2": SchemeSpec("r2", endpoint_url=self._r2_endpoint(), profile=self["r2_profile"],
+                             endpoint_hint="r2_endpoint_url or r2_account_id"),
+            "b2": SchemeSpec("b2", endpoint_url=self._b2_endpoint(), profile=self["b2_profile"],
+                             endpoint_hint="b2_endpoint_url or b2_region"),
+            "tigris": SchemeSpec("tigris", endpoint_url=self["tigris_endpoint_url"], profile=self["tigris_profile"],
+                                 hosts=("t3.storage.dev", "fly.storage.tigris.dev"), endpoint_hint="tigris_endpoint_url"),
+        }
+        for alias, spec in self._tables["schemes"].items():
+            schemes[alias] = SchemeSpec(
+                alias,
+                endpoint_url=spec.get("endpoint_url") or _profile_endpoint(spec.get("profile")),
+                profile=spec.get("profile"),
+                client_kwargs=dict(spec.get("client_kwargs", {})),
+                config_kwargs=dict(spec.get("config_kwargs", {})),
+                endpoint_hint=f"endpoint_url in [pxfs.schemes.{alias}]",
+            )
+        base = StorageConfig(schemes=schemes, azure=self._azure(), gcs=_gcs())
+        public = []
+        for prefix, url in self._tables["public_urls"].items():
+            try:
+                norm = parse_uri(prefix, base).uri
+            except PxfsError as e:
+                raise ConfigError(f"[pxfs.public_urls]: bad prefix {prefix!r}: {e}") from e
+            public.append((norm, url))
+        public.sort(key=lambda p: -len(p[0]))
+        cfg = StorageConfig(
+            cache_dir=self.home / "cache",
+            schemes=schemes,
+            azure=base.azure,
+            gcs=base.gcs,
+            public_urls=tuple(public),
+            cache_size_bytes=int(self["file_cache_size_g"] * 2**30),
+            upload_concurrency=self["upload_concurrency"],
+            request_timeout=self["request_timeout"],
+            retries=self["retries"],
+        )
+        for key in ("input_media_dest", "output_media_dest"):
+            if self[key] is not None:
+                try:
+                    check_destination(parse_uri(self[key], cfg))
+                except PxfsError as e:
+                    raise ConfigError(f"{key} from {self.source_of(key)}: {e}") from e
+        return cfg
+
+    def _s3_endpoint(self) -> str | None:
+        return (
+            self["s3_endpoint_url"]
+            or os.environ.get("AWS_ENDPOINT_URL_S3")
+            or os.environ.get("AWS_ENDPOINT_URL")
+            or _profile_endpoint(self["s3_profile"] or os.environ.get("AWS_PROFILE"))
+        )
+
+    def _r2_endpoint(self) -> str | None:
+        if self["r2_endpoint_url"]:
+            return str(self["r2_endpoint_url"])
+        if self["r2_account_id"]:
+            return f"https://{self['r2_account_id']}.r2.cloudflarestorage.com"
+        return _profile_endpoint(self["r2_profile"])
+
+    def _b2_endpoint(self) -> str | None:
+        if self["b2_endpoint_url"]:
+            return str(self["b2_endpoint_url"])
+        if self["b2_region"]:
+            return f"https://s3.{self['b2_region']}.backblazeb2.com"
+        return _profile_endpoint(self["b2_profile"])
+
+    def _azure(self) -> AzureSettings:
+        sec = self._azure_section
+        conn = self["azure_connection_string"] or sec.get("connection_string") or os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
+        name = self["azure_account_name"] or sec.get("account_name") or os.environ.get("AZURE_STORAGE_ACCOUNT_NAME")
+        key = self["azure_account_key"] or sec.get("account_key") or os.environ.get("AZURE_STORAGE_ACCOUNT_KEY")
+        sas = sec.get("sas_token") or os.environ.get("AZURE_STORAGE_SAS_TOKEN")
+        endpoint = None
+        if conn:
+            parts = _parse_connection_string(conn)
+            name = name or parts.get("accountname")
+            key = key or parts.get("accountkey")
+            endpoint = parts.get("blobendpoint")
+            if parts.get("usedevelopmentstorage", "").lower() == "true":
+                name, endpoint = "devstoreaccount1", "http://127.0.0.1:10000/devstoreaccount1"
+        return AzureSettings(account_name=name, account_key=key, connection_string=conn, sas_token=sas,
+                             blob_endpoint=endpoint.rstrip("/") if endpoint else None)
+
+
+def _gcs() -> GcsSettings:
+    host = os.environ.get("STORAGE_EMULATOR_HOST")
+    if host and not host.startswith(("http://", "https://")):
+        host = "http://" + host
+    return GcsSettings(
+        endpoint_url=host,
+        credentials_file=os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"),
+        project=os.environ.get("GOOGLE_CLOUD_PROJECT"),
+    )
+
+
+def _known() -> str:
+    return ", ".join(SETTINGS)
+
+
+def _convert(setting: Setting, raw: Any, source: str) -> Any:
+    where = f"{setting.key} ({source})"
+    if raw is None:
+        return None
+    try:
+        if setting.type is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if setting.type is int:
+            if isinstance(raw, float) or (isinstance(raw, str) and not raw.strip().lstrip("-").isdigit()):
+                raise ValueError(raw)
+            value: Any = int(raw)
+            if value < 0:
+                raise ValueError(raw)
+            return value
+        if setting.type is float:
+            value = float(raw)
+            if value <= 0:
+                raise ValueError(raw)
+            return value
+        text = str(raw).strip()
+        if setting.uri:
+            parse_uri(text)  # checked again with aliases once everything is loaded
+        return text or None
+    except PxfsError as e:
+        if "unknown scheme" in str(e):
+            return str(raw).strip()  # may be a user alias defined in [pxfs.schemes]
+        raise ConfigError(f"{where}: {e}") from e
+    except (TypeError, ValueError):
+        shown = "****" if setting.secret else repr(raw)
+        raise ConfigError(f"{where}: expected a {_type_name(setting.type)}, got {shown}") from None
+
+
+def _type_name(t: type) -> str:
+    return {bool: "boolean", int: "non-negative integer", float: "positive number"}.get(t, "string")
+
+
+def _check_alias(alias: str, spec: Any, source: str) -> dict[str, Any]:
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{source}: [pxfs.schemes.{alias}] must be a table")
+    allowed = {"type", "endpoint_url", "profile", "client_kwargs", "config_kwargs"}
+    unknown = set(spec) - allowed
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) {sorted(unknown)} in [pxfs.schemes.{alias}]; known: {sorted(allowed)}")
+    if spec.get("type", "s3") != "s3":
+        raise ConfigError(f"{source}: [pxfs.schemes.{alias}] type must be \"s3\", got {spec.get('type')!r}")
+    if alias in ("file", "http", "https", "gs", "gcs", "az", "abfs", "abfss", "s3"):
+        raise ConfigError(f"{source}: {alias!r} is a built-in scheme and cannot be redefined")
+    if not alias.isidentifier() or alias.lower() != alias:
+        raise ConfigError(f"{source}: scheme alias {alias!r} must be lowercase letters, digits and _")
+    return dict(spec)
+
+
+def _profile_endpoint(profile: str | None) -> str | None:
+    """``endpoint_url`` of an AWS profile in the AWS config file, if any (no botocore import)."""
+    path = Path(os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")).expanduser()
+    if not path.is_file():
+        return None
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(path)
+    except configparser.Error:
+        return None
+    name = profile or "default"
+    section = "default" if name == "default" else f"profile {name}"
+    if parser.has_section(section):
+        value = parser.get(section, "endpoint_url", fallback=None)
+        return value.strip() if value else None
+    return None
+
+
+def _parse_connection_string(conn: str) -> dict[str, str]:
+    parts: dict[str, str] = {}
+    for item in conn.split(";"):
+        if "=" in item:
+            k, _, v = item.partition("=")
+            parts[k.strip().lower()] = v.strip()
+    return parts

@@ -1,0 +1,20 @@
+"""The storage layer: URI -> Location -> fsspec filesystem; open / put / url."""
+
+from ._config import AzureSettings, GcsSettings, SchemeSpec, StorageConfig
+from ._location import Kind, Location
+from ._storage import Source, Storage, Stored
+from ._uri import check_destination, parse_uri
+
+__all__ = [
+    "AzureSettings",
+    "GcsSettings",
+    "Kind",
+    "Location",
+    "SchemeSpec",
+    "Source",
+    "Storage",
+    "StorageConfig",
+    "Stored",
+    "check_destination",
+    "parse_uri",
+]

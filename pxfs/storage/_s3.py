@@ -1,0 +1,158 @@
+"""S3 and every S3-compatible scheme (r2, b2, tigris, user aliases): s3fs on aiobotocore.
+
+What this module adds to s3fs (see PITFALLS.md): SigV4 presigned URLs, path-style
+addressing for local endpoints, bounded requests (no ``Expect: 100-continue`` hang, one
+retrying layer: botocore's), and errors that name the bucket and the endpoint.
+"""
+
+from __future__ import annotations
+
+import errno
+from typing import Any
+from urllib.parse import urlsplit
+
+import s3fs
+
+from ..errors import (
+    AccessDeniedError,
+    BucketNotFoundError,
+    ConfigError,
+    EndpointTimeoutError,
+    EndpointUnreachableError,
+    ObjectNotFoundError,
+    StorageError,
+)
+from ._config import StorageConfig
+from ._location import Location
+
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+_DENIED = {
+    "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled",
+    "InvalidToken", "ExpiredToken", "AuthorizationHeaderMalformed", "Forbidden", "403",
+}
+_NO_BUCKET = {"NoSuchBucket"}
+_NO_KEY = {"NoSuchKey", "404", "NotFound"}
+
+
+def filesystem(loc: Location, config: StorageConfig) -> s3fs.S3FileSystem:
+    """An S3FileSystem for `loc`'s scheme, endpoint and profile."""
+    import botocore.handlers
+    from aiobotocore.session import AioSession
+
+    spec = config.schemes[loc.scheme]
+    if loc.endpoint_url is None and loc.scheme != "s3":
+        raise ConfigError(f"{loc.uri}: {loc.scheme}:// needs an endpoint; set {spec.endpoint_hint}")
+    session = AioSession(profile=spec.profile) if spec.profile else AioSession()
+    # botocore's Expect: 100-continue makes aiohttp wait forever on a silent server.
+    session.unregister("before-call.s3", botocore.handlers.add_expect_header)
+    config_kwargs: dict[str, Any] = {
+        "signature_version": "s3v4",
+        "connect_timeout": min(5.0, config.request_timeout),
+        "read_timeout": config.request_timeout,
+        "retries": {"max_attempts": config.retries + 1, "mode": "standard"},
+        "max_pool_connections": max(10, config.upload_concurrency or 64),
+    }
+    host = urlsplit(loc.endpoint_url or "").hostname
+    if host in _LOCAL_HOSTS:
+        config_kwargs["s3"] = {"addressing_style": "path"}
+    config_kwargs.update(spec.config_kwargs)
+    client_kwargs = dict(spec.client_kwargs)
+    if loc.scheme == "r2":
+        client_kwargs.setdefault("region_name", "auto")
+    fs = s3fs.S3FileSystem(
+        session=session,
+        endpoint_url=loc.endpoint_url,
+        config_kwargs=config_kwargs,
+        client_kwargs=client_kwargs,
+        skip_instance_cache=True,
+        cache_regions=False,
+    )
+    fs.retries = 1  # exactly one layer retries: botocore's, configured above
+    return fs
+
+
+def signed_url(fs: s3fs.S3FileSystem, loc: Location, expires_in: int) -> str:
+    """A SigV4 presigned GET URL."""
+    return str(fs.url(loc.path, expires=expires_in))
+
+
+def write_kwargs(content_type: str | None) -> dict[str, Any]:
+    return {"ContentType": content_type} if content_type else {}
+
+
+def _endpoint(loc: Location) -> str:
+    return loc.endpoint_url or "the default AWS S3 endpoint"
+
+
+def translate(exc: BaseException, loc: Location, action: str) -> BaseException | None:
+    """The pxfs error for a botocore / s3fs / aiohttp failure, or None if not ours."""
+    import botocore.exceptions as bex
+
+    if isinstance(exc, StorageError):
+        return exc
+    where = f"{loc.uri} at {_endpoint(loc)}"
+    for e in _chain(exc):
+        if isinstance(e, bex.ProfileNotFound):
+            return ConfigError(
+                f"AWS profile {e.kwargs.get('profile')!r} for {loc.scheme}:// is not in the AWS "
+                f"credentials or config files; fix {loc.scheme}_profile or add the profile"
+            )
+        if isinstance(e, bex.NoCredentialsError):
+            return AccessDeniedError(
+                errno.EACCES,
+                f"cannot {action} {where}: no AWS credentials found; set {loc.scheme}_profile "
+                "(a profile in ~/.aws/credentials) or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+            )
+        if isinstance(e, (bex.ReadTimeoutError, bex.ConnectTimeoutError, TimeoutError)):
+            return EndpointTimeoutError(
+                errno.ETIMEDOUT,
+                f"cannot {action} {where}: the endpoint did not answer in time; check that it is "
+                "up and reachable, or raise request_timeout",
+            )
+        if isinstance(e, bex.EndpointConnectionError):
+            return EndpointUnreachableError(
+                errno.ECONNREFUSED,
+                f"cannot {action} {where}: could not connect to the endpoint; check that it is up "
+                f"and that the endpoint URL is right ({_hint(loc)})",
+            )
+        if isinstance(e, bex.ClientError):
+            return _client_error(e, loc, action, where)
+    if isinstance(exc, FileNotFoundError):
+        return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {where}: not found")
+    if isinstance(exc, PermissionError):
+        return AccessDeniedError(errno.EACCES, f"cannot {action} {where}: access denied")
+    return None
+
+
+def _client_error(e: Any, loc: Location, action: str, where: str) -> BaseException:
+    err = e.response.get("Error", {})
+    code = str(err.get("Code", ""))
+    status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code in _NO_BUCKET:
+        return BucketNotFoundError(
+            errno.ENOENT,
+            f"cannot {action} {loc.uri}: bucket {loc.bucket!r} does not exist at {_endpoint(loc)}; "
+            "create it or fix the destination",
+        )
+    if code in _DENIED or status == 403:
+        return AccessDeniedError(
+            errno.EACCES,
+            f"cannot {action} {where}: access denied ({code}); check the credentials of "
+            f"{loc.scheme}_profile and the bucket's permissions",
+        )
+    if code in _NO_KEY or status == 404:
+        return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {where}: no such object")
+    return StorageError(errno.EIO, f"cannot {action} {where}: {code or status}: {err.get('Message', '')}")
+
+
+def _hint(loc: Location) -> str:
+    return "s3_endpoint_url or AWS_ENDPOINT_URL_S3" if loc.scheme == "s3" else f"{loc.scheme}_endpoint_url"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and e not in seen:
+        seen.append(e)
+        e = e.__cause__ or e.__context__
+    return seen

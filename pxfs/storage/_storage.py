@@ -1,0 +1,352 @@
+"""`Storage`: the one object that reads, writes and signs media, whatever the backend.
+
+It turns URIs into Locations, builds one fsspec filesystem per (kind, scheme, endpoint,
+profile, account) on first use, runs batch uploads with bounded concurrency on fsspec's
+event loop, reads remote files through the local cache, and translates every provider
+error in one place (:meth:`Storage._errors`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import IO, Any, Iterable, Iterator, Sequence, Union
+from urllib.parse import quote
+
+from ..errors import InvalidURIError, StorageError
+from ._cache import FileCache
+from ._config import StorageConfig
+from ._location import Location
+from ._naming import content_name, content_type, extension_of
+from ._registry import load_backend
+from ._uri import check_destination, parse_uri
+
+__all__ = ["Source", "Storage", "Stored"]
+
+logger = logging.getLogger("pxfs.storage")
+
+Source = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
+_SMALL = 64 * 2**20  # files up to this size are read once, hashed and sent in one request
+_DEFAULT_CONCURRENCY = {"s3": 64, "gcs": 32, "azure": 32, "local": 8, "http": 16}
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Where `put` stored one source: URI, size in bytes, and the sha256 of the bytes."""
+
+    uri: str
+    size: int
+    sha256: str
+
+
+class Storage:
+    """Read, write and sign media in any destination (see the URI table in the docs).
+
+    Examples
+    --------
+    >>> st = Storage(StorageConfig(cache_dir=Path(tempfile.mkdtemp())))
+    >>> uri = st.put(b"hello", tempfile.mkdtemp() + "/media/")
+    >>> st.open(uri).read()
+    b'hello'
+    """
+
+    def __init__(self, config: StorageConfig) -> None:
+        self.config = config
+        self.cache = FileCache(config.cache_dir, config.cache_size_bytes)
+        self._filesystems: dict[tuple[Any, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Storage(filesystems={len(self._filesystems)}, cache={str(self.cache.root)!r})"
+
+    # -- locations and filesystems ------------------------------------------------
+
+    def location(self, uri: str | os.PathLike[str] | Location) -> Location:
+        """Parse `uri` with this configuration's aliases and endpoints."""
+        return uri if isinstance(uri, Location) else parse_uri(uri, self.config)
+
+    def backend(self, loc: Location) -> ModuleType:
+        return load_backend(loc.kind, loc.uri)
+
+    def filesystem(self, loc: Location) -> Any:
+        """The fsspec filesystem for `loc`, created on first use and cached."""
+        key = (loc.kind, loc.scheme if loc.kind == "s3" else "", loc.endpoint_url, loc.profile, loc.account)
+        fs = self._filesystems.get(key)
+        if fs is None:
+            backend = self.backend(loc)
+            with self._lock:
+                fs = self._filesystems.get(key)
+                if fs is None:
+                    with self._errors(loc, "connect to"):
+                        fs = backend.filesystem(loc, self.config)
+                    self._filesystems[key] = fs
+        return fs
+
+    @contextlib.contextmanager
+    def _errors(self, loc: Location, action: str) -> Iterator[None]:
+        """Translate any provider error raised inside into a pxfs / builtin OSError."""
+        try:
+            yield
+        except Exception as exc:
+            translated = self.backend(loc).translate(exc, loc, action)
+            if translated is None or translated is exc:
+                raise
+            raise translated from exc
+
+    # -- reading --------------------------------------------------------------------
+
+    def open(self, uri: str | os.PathLike[str], mode: str = "rb") -> IO[Any]:
+        """A file object for `uri`; remote reads go through the local cache."""
+        loc = self.location(uri)
+        if "r" in mode and loc.is_remote:
+            return open(self.localpath(loc), mode)  # noqa: SIM115 - caller closes
+        fs = self.filesystem(check_destination(loc) if "r" not in mode else loc)
+        with self._errors(loc, "open"):
+            return fs.open(loc.path, mode)  # type: ignore[no-any-return]
+
+    def localpath(self, uri: str | os.PathLike[str] | Location) -> str:
+        """A local file with the bytes of `uri`: the file itself, or a cached copy."""
+        loc = self.location(uri)
+        if loc.kind == "local":
+            if not os.path.isfile(loc.key):
+                with self._errors(loc, "read"):
+                    raise FileNotFoundError(loc.key)
+            return loc.key
+        fs = self.filesystem(loc)
+
+        def fetch(tmp: str) -> None:
+            with self._errors(loc, "download"):
+                fs.get_file(loc.path, tmp)
+
+        return str(self.cache.get(loc.uri, extension_of(loc.uri), fetch))
+
+    def cat(self, uri: str | os.PathLike[str] | Location) -> bytes:
+        """All bytes of `uri` (through the cache for remote media)."""
+        return Path(self.localpath(uri)).read_bytes()
+
+    def exists(self, uri: str | os.PathLike[str] | Location) -> bool:
+        loc = self.location(uri)
+        fs = self.filesystem(loc)
+        with self._errors(loc, "check"):
+            return bool(fs.exists(loc.path))
+
+    def info(self, uri: str | os.PathLike[str] | Location) -> dict[str, Any]:
+        loc = self.location(uri)
+        fs = self.filesystem(loc)
+        with self._errors(loc, "inspect"):
+            return dict(fs.info(loc.path))
+
+    # -- writing ----------------------------------------------------------------------
+
+    def put(
+        self, src: Source, dest: str | os.PathLike[str] | Location, *, name: str | None = None
+    ) -> str:
+        """Copy one source to the folder/prefix `dest`; returns the stored URI."""
+        result = self.put_many([src], dest, names=None if name is None else [name])[0]
+        return result.uri
+
+    def put_many(
+        self,
+        sources: Iterable[Source],
+        dest: str | os.PathLike[str] | Location,
+        *,
+        names: Sequence[str | None] | None = None,
+        concurrency: int | None = None,
+        return_exceptions: bool = False,
+    ) -> list[Any]:
+        """Copy many sources to `dest`, at most `concurrency` at a time; results in input order.
+
+        Each result is a :class:`Stored` (or, with ``return_exceptions=True``, the exception
+        for that source). Sources are read one at a time per worker, so memory does not
+        grow with their number. Without ``return_exceptions``, the first failure stops
+        the batch and is raised once the uploads in flight have finished.
+        """
+        dest_loc = check_destination(self.location(dest))
+        fs = self.filesystem(dest_loc)
+        backend = self.backend(dest_loc)
+        limit = concurrency or self.config.upload_concurrency or _DEFAULT_CONCURRENCY[dest_loc.kind]
+        items = enumerate(sources)
+        results: dict[int, Any] = {}
+        failed: list[BaseException] = []
+        per_item_timeout = self.config.request_timeout * (self.config.retries + 1) + 10
+
+        async def upload(i: int, src: Source) -> Stored:
+            name = names[i] if names is not None else None
+            data, ext, local = await self._load(src)
+            if data is None:  # a large local file: hash by streaming, send by s3fs/gcsfs multipart
+                assert local is not None
+                digest = await asyncio.to_thread(_sha256_file, local)
+                fname = name or content_name(ext=ext, digest=digest)[0]
+                target = dest_loc.join(fname)
+                size = os.path.getsize(local)
+                await _write_file(fs, target, local, backend.write_kwargs(content_type(fname)))
+                return Stored(target.uri, size, digest)
+            fname, digest = content_name(data, ext)
+            target = dest_loc.join(name or fname)
+            await _write_bytes(fs, target, data, backend.write_kwargs(content_type(target.name)))
+            return Stored(target.uri, len(data), digest)
+
+        async def worker() -> None:
+            for i, src in items:
+                if failed and not return_exceptions:
+                    return
+                try:
+                    results[i] = await asyncio.wait_for(upload(i, src), per_item_timeout)
+                except Exception as exc:  # translated below, per item
+                    err = self._translate(exc, dest_loc, src)
+                    results[i] = err
+                    failed.append(err)
+
+        async def run() -> None:
+            await asyncio.gather(*(worker() for _ in range(limit)))
+
+        _run(run())
+        if failed and not return_exceptions:
+            raise failed[0]
+        return [results[i] for i in range(len(results))]
+
+    def _translate(self, exc: BaseException, dest: Location, src: Source) -> BaseException:
+        if isinstance(exc, StorageError | InvalidURIError):
+            return exc
+        if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+            from ..errors import EndpointTimeoutError
+
+            err: BaseException = EndpointTimeoutError(
+                110, f"cannot upload to {dest.uri}: no answer within {self.config.request_timeout:g}s "
+                "per request; check the endpoint or raise request_timeout"
+            )
+        else:
+            err = self.backend(dest).translate(exc, dest, "upload to") or exc
+        if err is not exc:
+            err.__cause__ = exc
+        return err
+
+    async def _load(self, src: Source) -> tuple[bytes | None, str, str | None]:
+        """(bytes or None for a large local file, extension, local path or None)."""
+        if isinstance(src, (bytes, bytearray, memoryview)):
+            return bytes(src), "", None
+        text = os.fspath(src)
+        loc = self.location(text)
+        ext = extension_of(text)
+        if loc.kind == "local":
+            try:
+                size = os.path.getsize(loc.key)
+            except FileNotFoundError as e:
+                raise FileNotFoundError(f"source file {loc.key} does not exist") from e
+            if size > _SMALL:
+                return None, ext, loc.key
+            with open(loc.key, "rb") as f:
+                return f.read(), ext, loc.key
+        fs = self.filesystem(loc)
+        try:
+            if getattr(fs, "async_impl", False):
+                data = await fs._cat_file(loc.path)
+            else:
+                data = await asyncio.to_thread(fs.cat_file, loc.path)
+        except Exception as exc:
+            translated = self.backend(loc).translate(exc, loc, "read")
+            if translated is None:
+                raise
+            raise translated from exc
+        return bytes(data), ext, None
+
+    def rm(self, uris: Iterable[str]) -> int:
+        """Remove objects (missing ones are skipped); returns how many were removed."""
+        removed = 0
+        by_fs: dict[int, tuple[Any, Location, list[str]]] = {}
+        for uri in uris:
+            loc = self.location(uri)
+            fs = self.filesystem(loc)
+            by_fs.setdefault(id(fs), (fs, loc, []))[2].append(loc.path)
+        for fs, loc, paths in by_fs.values():
+            with self._errors(loc, "delete"):
+                existing = [p for p in paths if fs.exists(p)] if loc.kind == "local" else paths
+                if existing:
+                    fs.rm(existing)
+                    removed += len(existing)
+        return removed
+
+    def check_writable(self, dest: str | os.PathLike[str] | Location) -> Location:
+        """Prove that `dest` accepts writes: write a probe object and remove it."""
+        loc = check_destination(self.location(dest))
+        fs = self.filesystem(loc)
+        probe = loc.join(f".pxfs-probe-{os.getpid()}-{threading.get_ident()}")
+        with self._errors(probe, "write a probe object to"):
+            fs.pipe_file(probe.path, b"pxfs")
+        with self._errors(probe, "remove the probe object"):
+            fs.rm_file(probe.path)
+        return loc
+
+    # -- serving ----------------------------------------------------------------------
+
+    def url(self, uri: str | os.PathLike[str] | Location, expires_in: int = 3600) -> str:
+        """An http(s) URL a plain GET can fetch (public base, presigned, or ``file://``)."""
+        loc = self.location(uri)
+        for prefix, base in self.config.public_urls:
+            if loc.uri.startswith(prefix):
+                rest = loc.uri[len(prefix):].lstrip("/")
+                return f"{base.rstrip('/')}/{quote(rest)}"
+        if loc.kind in ("local", "http"):
+            return loc.uri
+        fs = self.filesystem(loc)
+        with self._errors(loc, "sign a URL for"):
+            return str(self.backend(loc).signed_url(fs, loc, expires_in))
+
+    def close(self) -> None:
+        """Forget every filesystem (they are rebuilt on next use)."""
+        with self._lock:
+            self._filesystems.clear()
+
+
+def _sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(2**20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+async def _write_bytes(fs: Any, target: Location, data: bytes, kwargs: dict[str, Any]) -> None:
+    if getattr(fs, "async_impl", False):
+        await fs._pipe_file(target.path, data, **kwargs)
+    else:
+        await asyncio.to_thread(_atomic_local_write, target.path, data)
+
+
+async def _write_file(fs: Any, target: Location, local: str, kwargs: dict[str, Any]) -> None:
+    if getattr(fs, "async_impl", False):
+        await fs._put_file(local, target.path, **kwargs)
+    else:
+        await asyncio.to_thread(fs.put_file, local, target.path)
+
+
+def _atomic_local_write(path: str, data: bytes) -> None:
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".pxfs-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _run(coro: Any) -> Any:
+    """Run a coroutine on fsspec's IO loop (shared by s3fs, gcsfs, adlfs) and wait."""
+    from fsspec.asyn import get_loop, sync
+
+    async def wrapper() -> Any:
+        return await coro
+
+    return sync(get_loop(), wrapper)
