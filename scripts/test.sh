@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Install everything the tests need (idempotent) and run pytest.
+#   bash scripts/test.sh                  # the whole suite
+#   bash scripts/test.sh tests/test_x.py -k name -x
+# Arguments go to pytest unchanged. Needs python3 (3.11+), node 20 and npm on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+AZURITE_VERSION=3.35.0
+PY=.venv/bin/python
+
+if [ ! -x "$PY" ]; then
+    echo "==> creating .venv"
+    python3 -m venv .venv
+fi
+
+echo "==> installing pxfs with its test extras"
+"$PY" -m pip install -q --disable-pip-version-check --upgrade pip
+"$PY" -m pip install -q --disable-pip-version-check -e '.[test]'
+
+if [ ! -x .tools/node_modules/.bin/azurite-blob ]; then
+    echo "==> installing Azurite $AZURITE_VERSION into .tools/"
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "error: npm not found; install Node.js 20 and npm (Debian: apt-get install nodejs npm)" >&2
+        exit 1
+    fi
+    npm install --silent --no-audit --no-fund --prefix .tools "azurite@$AZURITE_VERSION"
+fi
+
+echo "==> storage library versions (s3fs, gcsfs and adlfs must share one fsspec release)"
+"$PY" -m pip list --disable-pip-version-check 2>/dev/null | grep -iE '^(fsspec|s3fs|gcsfs|adlfs) ' || true
+
+echo "==> pytest $*"
+set +e
+"$PY" -m pytest "$@"
+code=$?
+set -e
+if [ "$code" -eq 5 ]; then
+    echo "error: pytest collected no tests" >&2
+    exit 1
+fi
+exit "$code"
