@@ -56,6 +56,7 @@ class Env:
         self._load(overrides)
         self._storage_config = self.storage_config()  # validates destinations and aliases now
         self._storage: Storage | None = None
+        self._catalog: Any = None
 
     # -- access ---------------------------------------------------------------------
 
@@ -129,6 +130,15 @@ class Env:
         if self._storage is None:
             self._storage = Storage(self._storage_config)
         return self._storage
+
+    @property
+    def catalog(self) -> Any:
+        """The catalog (``$PXFS_HOME/catalog.duckdb``), opened per operation."""
+        if self._catalog is None:
+            from .catalog import Catalog
+
+            self._catalog = Catalog(self.catalog_path, self["catalog_lock_timeout"])
+        return self._catalog
 
     # -- loading --------------------------------------------------------------------
 

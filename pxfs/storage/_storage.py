@@ -159,11 +159,14 @@ class Storage:
         dest: str | os.PathLike[str] | Location,
         *,
         names: Sequence[str | None] | None = None,
+        name_prefixes: Sequence[str] | str = "",
         concurrency: int | None = None,
         return_exceptions: bool = False,
     ) -> list[Any]:
         """Copy many sources to `dest`, at most `concurrency` at a time; results in input order.
 
+        Objects are named by the sha256 of their bytes (plus the source's extension), after
+        ``name_prefixes`` (one for all, or one per source); ``names`` overrides that.
         Each result is a :class:`Stored` (or, with ``return_exceptions=True``, the exception
         for that source). Sources are read one at a time per worker, so memory does not
         grow with their number. Without ``return_exceptions``, the first failure stops
@@ -180,17 +183,18 @@ class Storage:
 
         async def upload(i: int, src: Source) -> Stored:
             name = names[i] if names is not None else None
+            prefix = name_prefixes if isinstance(name_prefixes, str) else name_prefixes[i]
             data, ext, local = await self._load(src)
             if data is None:  # a large local file: hash by streaming, send by s3fs/gcsfs multipart
                 assert local is not None
                 digest = await asyncio.to_thread(_sha256_file, local)
-                fname = name or content_name(ext=ext, digest=digest)[0]
+                fname = name or prefix + content_name(ext=ext, digest=digest)[0]
                 target = dest_loc.join(fname)
                 size = os.path.getsize(local)
                 await _write_file(fs, target, local, backend.write_kwargs(content_type(fname)))
                 return Stored(target.uri, size, digest)
             fname, digest = content_name(data, ext)
-            target = dest_loc.join(name or fname)
+            target = dest_loc.join(name or prefix + fname)
             await _write_bytes(fs, target, data, backend.write_kwargs(content_type(target.name)))
             return Stored(target.uri, len(data), digest)
 
@@ -299,6 +303,10 @@ class Storage:
         fs = self.filesystem(loc)
         with self._errors(loc, "sign a URL for"):
             return str(self.backend(loc).signed_url(fs, loc, expires_in))
+
+    def urls(self, uris: Sequence[str | None], expires_in: int = 3600) -> list[str | None]:
+        """:meth:`url` for many URIs (None stays None)."""
+        return [self.url(u, expires_in) if u is not None else None for u in uris]
 
     def close(self) -> None:
         """Forget every filesystem (they are rebuilt on next use)."""

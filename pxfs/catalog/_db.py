@@ -1,0 +1,112 @@
+"""The catalog database: one DuckDB file, opened per operation, never held between calls.
+
+DuckDB locks a database file against every other process while a connection is open, so
+pxfs opens the catalog for one public call (one transaction) and closes it. A writer that
+finds the file locked by another process waits, with backoff, up to
+``catalog_lock_timeout`` seconds, then raises :class:`~pxfs.errors.CatalogBusyError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import CatalogBusyError
+
+__all__ = ["Catalog"]
+
+SCHEMA = [
+    """create table if not exists pxfs_meta (key varchar primary key, value varchar)""",
+    """create table if not exists dirs (path varchar primary key, created timestamp)""",
+    """create table if not exists tables (
+        id varchar primary key, path varchar not null, version integer not null,
+        next_rowid bigint not null, next_col integer not null, created timestamp)""",
+    """create table if not exists columns (
+        table_id varchar not null, col_id integer not null, name varchar not null,
+        type varchar not null, computed varchar, destination varchar,
+        added_version integer not null, dropped_version integer)""",
+    """create table if not exists versions (
+        table_id varchar not null, version integer not null, created timestamp,
+        op varchar, row_count bigint)""",
+]
+SCHEMA_VERSION = "1"
+
+
+class Catalog:
+    """Short-lived DuckDB connections to the catalog file at `path`.
+
+    Examples
+    --------
+    >>> cat = Catalog(Path(tempfile.mkdtemp()) / "catalog.duckdb")
+    >>> with cat.transaction() as con:
+    ...     _ = con.execute("select 1").fetchone()
+    """
+
+    # DuckDB shares one database instance per file inside a process; serialize our use.
+    _process_lock = threading.RLock()
+
+    def __init__(self, path: Path, lock_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        self._initialized = False
+
+    def __repr__(self) -> str:
+        return f"Catalog({str(self.path)!r})"
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Any]:
+        """An open connection (autocommit); closed on exit."""
+        import duckdb
+
+        with self._process_lock:
+            con = self._open(duckdb)
+            try:
+                if not self._initialized:
+                    self._init_schema(con)
+                yield con
+            finally:
+                con.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A connection inside one transaction: committed on success, rolled back on error."""
+        with self.connect() as con:
+            con.execute("begin transaction")
+            try:
+                yield con
+            except BaseException:
+                con.execute("rollback")
+                raise
+            con.execute("commit")
+
+    def _open(self, duckdb: Any) -> Any:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.005
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as e:
+                if "lock" not in str(e).lower():
+                    raise
+                if time.monotonic() >= deadline:
+                    raise CatalogBusyError(
+                        f"the catalog {self.path} is held by another process (DuckDB lock) and was "
+                        f"not released within {self.lock_timeout:g}s; close the other process's "
+                        "long-running operation or raise catalog_lock_timeout"
+                    ) from e
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+
+    def _init_schema(self, con: Any) -> None:
+        con.execute("begin transaction")
+        for stmt in SCHEMA:
+            con.execute(stmt)
+        con.execute(
+            "insert into pxfs_meta values ('schema_version', ?) on conflict do nothing", [SCHEMA_VERSION]
+        )
+        con.execute("commit")
+        self._initialized = True

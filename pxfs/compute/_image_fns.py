@@ -1,0 +1,118 @@
+"""Image functions: pure functions of a ``PIL.Image`` and literal arguments.
+
+Each behaves exactly as the Pillow call it names, so ``t.img.rotate(90)`` gives the pixels
+of ``PIL.Image.open(path).rotate(90)``. To add one: write it here, add a row to
+``FUNCTIONS`` and a builder method on ``Expr``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+__all__ = ["FUNCTIONS", "apply", "encode", "output_format"]
+
+
+@dataclass(frozen=True)
+class Function:
+    impl: Callable[..., Any]
+    returns: str  # a type name from pxfs.types
+    is_method: bool = True
+
+    @property
+    def returns_image(self) -> bool:
+        return self.returns == "Image"
+
+
+def check_size(size: Any) -> tuple[int, int]:
+    if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size)):
+        raise ValueError(f"size must be (width, height) with positive integers, got {size!r}")
+    return int(size[0]), int(size[1])
+
+
+def transpose_method(method: int | str) -> Any:
+    from PIL import Image
+
+    if isinstance(method, str):
+        try:
+            return Image.Transpose[method.upper()]
+        except KeyError:
+            names = ", ".join(t.name for t in Image.Transpose)
+            raise ValueError(f"transpose(): unknown method {method!r}; use one of {names}") from None
+    return Image.Transpose(method)
+
+
+def _rotate(img: Any, angle: float, expand: bool = False) -> Any:
+    return img.rotate(angle, expand=expand)
+
+
+def _flip(img: Any, direction: str) -> Any:
+    from PIL import Image
+
+    op = Image.Transpose.FLIP_LEFT_RIGHT if direction == "horizontal" else Image.Transpose.FLIP_TOP_BOTTOM
+    return img.transpose(op)
+
+
+def _transpose(img: Any, method: int | str) -> Any:
+    return img.transpose(transpose_method(method))
+
+
+def _resize(img: Any, size: list[int]) -> Any:
+    return img.resize(tuple(size))
+
+
+def _crop(img: Any, box: list[int]) -> Any:
+    return img.crop(tuple(box))
+
+
+def _thumbnail(img: Any, size: list[int]) -> Any:
+    out = img.copy()
+    out.thumbnail(tuple(size))
+    return out
+
+
+def _convert(img: Any, mode: str) -> Any:
+    return img.convert(mode)
+
+
+FUNCTIONS: dict[str, Function] = {
+    "convert": Function(_convert, "Image"),
+    "crop": Function(_crop, "Image"),
+    "flip": Function(_flip, "Image"),
+    "height": Function(lambda img: img.height, "Int", is_method=False),
+    "mode": Function(lambda img: img.mode, "String", is_method=False),
+    "resize": Function(_resize, "Image"),
+    "rotate": Function(_rotate, "Image"),
+    "thumbnail": Function(_thumbnail, "Image"),
+    "transpose": Function(_transpose, "Image"),
+    "width": Function(lambda img: img.width, "Int", is_method=False),
+}
+assert list(FUNCTIONS) == sorted(FUNCTIONS)
+
+
+def apply(fn: str, img: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    return FUNCTIONS[fn].impl(img, *args, **kwargs)
+
+
+_FORMAT_EXT = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "TIFF": ".tiff", "BMP": ".bmp"}
+_JPEG_MODES = ("RGB", "L", "CMYK")
+
+
+def output_format(source_format: str | None, mode: str) -> str:
+    """The source's format when it can hold `mode` (JPEG stays JPEG), else PNG."""
+    fmt = (source_format or "PNG").upper()
+    if fmt == "MPO":
+        fmt = "JPEG"
+    if fmt not in _FORMAT_EXT or (fmt == "JPEG" and mode not in _JPEG_MODES):
+        return "PNG"
+    return fmt
+
+
+def encode(img: Any, source_format: str | None) -> tuple[bytes, str]:
+    """Encode `img` in the source's format where it fits; returns (bytes, extension)."""
+    import io
+
+    fmt = output_format(source_format, img.mode)
+    buf = io.BytesIO()
+    img.save(buf, format=fmt)
+    return buf.getvalue(), _FORMAT_EXT[fmt]

@@ -1,0 +1,314 @@
+"""Azure Blob Storage (``az://``, ``abfs://``, ``https://<account>.blob.core.windows.net``): adlfs.
+
+What this module adds to adlfs (see PITFALLS.md):
+
+- credentials come from pxfs's configuration only (``[azure]`` in config.toml,
+  ``AZURE_STORAGE_CONNECTION_STRING``, ``AZURE_STORAGE_ACCOUNT_NAME`` / ``_KEY``, as
+  resolved by `pxfs.env.Env`), never from adlfs's own reading of the environment, and
+  only for the configured account: another account (``https://other.blob...``) is
+  accessed anonymously (public containers);
+- bounded time: the async ``BlobServiceClient`` is built here with pxfs's
+  ``request_timeout`` and ``retries`` (adlfs's defaults take ~80 s on a dead endpoint);
+- read-only SAS URLs for `Storage.url`;
+- errors that name the container, the endpoint and what to do, and never a secret.
+
+To support another way of authenticating, add a field to :class:`AzureClientSpec` and a
+branch to :meth:`PxfsAzureBlobFileSystem.do_connect`.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from adlfs import AzureBlobFileSystem
+
+from ..errors import (
+    AccessDeniedError,
+    BucketNotFoundError,
+    ConfigError,
+    EndpointTimeoutError,
+    EndpointUnreachableError,
+    ObjectNotFoundError,
+    StorageError,
+)
+from ._config import AzureSettings, StorageConfig
+from ._location import Location
+
+__all__ = ["AzureClientSpec", "PxfsAzureBlobFileSystem", "filesystem", "signed_url", "translate", "write_kwargs"]
+
+logger = logging.getLogger(__name__)
+
+_CREDENTIALS_HINT = (
+    "set account_name and account_key under [azure] in $PXFS_HOME/config.toml, or "
+    "AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY"
+)
+_NO_CONTAINER = {"ContainerNotFound", "ContainerBeingDeleted"}
+_NO_BLOB = {"BlobNotFound", "ResourceNotFound"}
+_DENIED = {
+    "AuthenticationFailed", "AuthorizationFailure", "AuthorizationPermissionMismatch",
+    "AuthorizationSourceIPMismatch", "AuthorizationProtocolMismatch", "AuthorizationResourceTypeMismatch",
+    "AuthorizationServiceMismatch", "InsufficientAccountPermissions", "NoAuthenticationInformation",
+    "AccountIsDisabled", "PublicAccessNotPermitted",
+}
+# Backoff between retries: about 0.5 s, then 0.5 + 2**n s, with +-0.25 s of jitter.
+_INITIAL_BACKOFF = 0.5
+_INCREMENT_BASE = 2
+_JITTER = 0.25
+# Azurite's well-known development key (public), for UseDevelopmentStorage=true.
+_DEVSTORE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+_SAS_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class AzureClientSpec:
+    """How to reach one storage account: its URL, credentials and time bounds.
+
+    Secrets (key, connection string, SAS token) are kept out of ``repr``; a spec is
+    what `PxfsAzureBlobFileSystem` is built from, so it pickles with the filesystem.
+    """
+
+    account_name: str | None
+    account_url: str | None
+    account_key: str | None = field(default=None, repr=False)
+    connection_string: str | None = field(default=None, repr=False)
+    sas_token: str | None = field(default=None, repr=False)
+    request_timeout: float = 20.0
+    retries: int = 1
+
+    @property
+    def auth(self) -> str:
+        """How requests are authenticated, for messages: never the secret itself."""
+        if self.account_key:
+            return "the account key"
+        if self.connection_string:
+            return "the connection string"
+        if self.sas_token:
+            return "the SAS token"
+        return "no credentials (anonymous access)"
+
+
+class PxfsAzureBlobFileSystem(AzureBlobFileSystem):  # type: ignore[misc] - adlfs is untyped
+    """adlfs's filesystem with a client built from an :class:`AzureClientSpec`.
+
+    Only ``do_connect`` differs: the async ``BlobServiceClient`` gets pxfs's timeouts and
+    retry budget, and credentials come from the spec, not from ``AZURE_STORAGE_*``.
+    """
+
+    def __init__(self, spec: AzureClientSpec, **kwargs: Any) -> None:
+        self._spec = spec
+        kwargs.setdefault("assume_container_exists", False)  # adlfs warns, then guesses, otherwise
+        # anon=True keeps adlfs from building a DefaultAzureCredential we would not use.
+        super().__init__(account_name=spec.account_name, anon=True, **kwargs)
+        # adlfs filled these from AZURE_STORAGE_* in os.environ; pxfs's Env is the source.
+        self.account_name = spec.account_name
+        self.account_key = spec.account_key
+        self.connection_string = spec.connection_string
+        self.sas_token = spec.sas_token
+
+    def do_connect(self) -> None:
+        from azure.storage.blob.aio import BlobServiceClient
+
+        spec = self._spec
+        options: dict[str, Any] = {
+            "retry_total": spec.retries,
+            "retry_connect": spec.retries,
+            "retry_read": spec.retries,
+            "retry_status": spec.retries,
+            "initial_backoff": _INITIAL_BACKOFF,
+            "increment_base": _INCREMENT_BASE,
+            "random_jitter_range": _JITTER,
+            "connection_timeout": spec.request_timeout,
+            "read_timeout": spec.request_timeout,
+        }
+        credential: Any = None
+        if spec.account_key and spec.account_name:
+            credential = {"account_name": spec.account_name, "account_key": spec.account_key}
+        elif spec.sas_token:
+            credential = spec.sas_token.lstrip("?")
+        try:
+            if spec.connection_string:
+                client = BlobServiceClient.from_connection_string(
+                    spec.connection_string, credential=credential, **options
+                )
+            elif spec.account_url:
+                client = BlobServiceClient(account_url=spec.account_url, credential=credential, **options)
+            else:
+                raise ConfigError(f"no Azure storage account is configured; {_CREDENTIALS_HINT}")
+        except ConfigError:
+            raise
+        except ValueError as e:  # a malformed connection string or URL; never echo it
+            raise ConfigError(
+                f"the Azure connection settings for account {spec.account_name!r} are malformed "
+                f"({type(e).__name__}); check AZURE_STORAGE_CONNECTION_STRING or [azure] in config.toml"
+            ) from None
+        self.service_client = client
+        parts = urlsplit(client.url)
+        self.account_url = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+    def __repr__(self) -> str:
+        return (
+            f"PxfsAzureBlobFileSystem(account={self._spec.account_name!r}, "
+            f"account_url={getattr(self, 'account_url', self._spec.account_url)!r}, auth={self._spec.auth!r})"
+        )
+
+
+def client_spec(loc: Location, config: StorageConfig) -> AzureClientSpec:
+    """The account URL and credentials for `loc`: the configured ones for the configured
+    account, anonymous access for any other account."""
+    az = config.azure
+    account = loc.account or az.account_name
+    bounds = {"request_timeout": config.request_timeout, "retries": config.retries}
+    if account is not None and az.account_name is not None and account != az.account_name:
+        url = loc.endpoint_url or f"https://{account}.blob.core.windows.net"
+        return AzureClientSpec(account_name=account, account_url=url, **bounds)
+    key = az.account_key or _devstore_key(az)
+    sas = az.sas_token or _connection_string_part(az.connection_string, "sharedaccesssignature")
+    return AzureClientSpec(
+        account_name=account,
+        account_url=loc.endpoint_url or az.account_url,
+        account_key=key,
+        connection_string=az.connection_string,
+        sas_token=sas,
+        **bounds,
+    )
+
+
+def filesystem(loc: Location, config: StorageConfig) -> PxfsAzureBlobFileSystem:
+    """An adlfs filesystem for `loc`'s account, with bounded requests."""
+    spec = client_spec(loc, config)
+    if spec.account_url is None and spec.connection_string is None:
+        raise ConfigError(f"{loc.uri}: no Azure storage account is configured; {_CREDENTIALS_HINT}")
+    return PxfsAzureBlobFileSystem(spec, skip_instance_cache=True, asynchronous=False)
+
+
+def signed_url(fs: PxfsAzureBlobFileSystem, loc: Location, expires_in: int) -> str:
+    """A read-only SAS URL valid for `expires_in` seconds (the configured SAS token if
+    there is no account key; the plain URL for anonymous access to a public container)."""
+    from azure.storage.blob import BlobSasPermissions, generate_blob_sas
+
+    spec = fs._spec
+    url = f"{fs.account_url}/{quote(loc.bucket, safe='')}/{quote(loc.key, safe='/')}"
+    if spec.account_key and spec.account_name:
+        now = datetime.now(timezone.utc)
+        sas = generate_blob_sas(
+            account_name=spec.account_name,
+            container_name=loc.bucket,
+            blob_name=loc.key,
+            account_key=spec.account_key,
+            permission=BlobSasPermissions(read=True),
+            start=now - _SAS_SKEW,
+            expiry=now + timedelta(seconds=expires_in),
+        )
+        return f"{url}?{sas}"
+    if spec.sas_token:
+        return f"{url}?{spec.sas_token.lstrip('?')}"
+    return url
+
+
+def write_kwargs(content_type: str | None) -> dict[str, Any]:
+    return {"content_settings": {"content_type": content_type}} if content_type else {}
+
+
+def translate(exc: BaseException, loc: Location, action: str) -> BaseException | None:
+    """The pxfs error for an azure-core / adlfs failure, or None if not ours."""
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ServiceRequestError,
+        ServiceRequestTimeoutError,
+        ServiceResponseError,
+        ServiceResponseTimeoutError,
+    )
+
+    if isinstance(exc, (StorageError, ConfigError)):
+        return exc
+    where = f"{loc.uri} at {_endpoint(loc)}"
+    chain = _chain(exc)
+    for e in chain:
+        if isinstance(e, ConfigError):
+            return e
+        if isinstance(e, (ServiceRequestTimeoutError, ServiceResponseTimeoutError, TimeoutError)):
+            return EndpointTimeoutError(
+                errno.ETIMEDOUT,
+                f"cannot {action} {where}: the endpoint did not answer in time; check that it is up "
+                "and reachable, or raise request_timeout",
+            )
+        if isinstance(e, (ServiceRequestError, ServiceResponseError)):
+            return EndpointUnreachableError(
+                errno.ECONNREFUSED,
+                f"cannot {action} {where}: could not connect to the endpoint; check that it is up and "
+                "that the account URL is right (BlobEndpoint of AZURE_STORAGE_CONNECTION_STRING)",
+            )
+        if isinstance(e, HttpResponseError):
+            return _http_error(e, loc, action, where, isinstance(e, ClientAuthenticationError))
+    for e in chain:
+        if isinstance(e, FileNotFoundError):
+            if "container" in str(e.strerror or "").lower():
+                return _no_container(loc, action)
+            return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {where}: no such blob")
+        if isinstance(e, PermissionError):
+            return _denied(loc, action, where, "")
+    return None
+
+
+def _http_error(e: Any, loc: Location, action: str, where: str, auth: bool) -> BaseException:
+    raw = getattr(e, "error_code", None)
+    code = str(getattr(raw, "value", raw) or "")
+    status = getattr(e, "status_code", None)
+    if code in _NO_CONTAINER:
+        return _no_container(loc, action)
+    if auth or code in _DENIED or status in (401, 403):
+        return _denied(loc, action, where, code or str(status))
+    if code in _NO_BLOB or status == 404:
+        return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {where}: no such blob")
+    # No provider message: Azure's may quote request details; the code and status suffice.
+    return StorageError(errno.EIO, f"cannot {action} {where}: {code or 'error'} (HTTP {status})")
+
+
+def _no_container(loc: Location, action: str) -> BucketNotFoundError:
+    return BucketNotFoundError(
+        errno.ENOENT,
+        f"cannot {action} {loc.uri}: container {loc.bucket!r} does not exist at {_endpoint(loc)}; "
+        "create it or fix the destination",
+    )
+
+
+def _denied(loc: Location, action: str, where: str, code: str) -> AccessDeniedError:
+    what = f" ({code})" if code else ""
+    account = f"storage account {loc.account!r}" if loc.account else "the storage account"
+    return AccessDeniedError(
+        errno.EACCES,
+        f"cannot {action} {where}: access denied{what}; check the key of {account} "
+        f"({_CREDENTIALS_HINT}) and the container's permissions",
+    )
+
+
+def _endpoint(loc: Location) -> str:
+    return loc.endpoint_url or "the Azure endpoint of the configured account"
+
+
+def _devstore_key(az: AzureSettings) -> str | None:
+    flag = _connection_string_part(az.connection_string, "usedevelopmentstorage")
+    return _DEVSTORE_KEY if flag and flag.lower() == "true" else None
+
+
+def _connection_string_part(conn: str | None, name: str) -> str | None:
+    for item in (conn or "").split(";"):
+        key, sep, value = item.partition("=")
+        if sep and key.strip().lower() == name:
+            return value.strip()
+    return None
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and e not in seen:
+        seen.append(e)
+        e = e.__cause__ or e.__context__
+    return seen

@@ -1,0 +1,546 @@
+"""`Table`: a handle on one table of the catalog; every method is one catalog transaction.
+
+A Table holds no lock and no open connection: it reloads its metadata from the catalog at
+each call, so another process may change the table in between. ``get_table('t:3')``
+returns a read-only Table pinned to version 3.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from ..catalog import ColumnMeta, TableMeta, load_table
+from ..compute import CellJob, materialize
+from ..errors import CatalogError, DataError, PxfsError
+from ..types import ColumnType, as_type
+from ._expr import ColumnRef, Compare, Expr, Logical, Prop, expr_from_dict, result_type
+from ._eval import evaluate
+from ._media import MediaValue, check_many
+
+if TYPE_CHECKING:
+    from ..env import Env
+    from ._query import Query
+    from ._resultset import ResultSet
+
+__all__ = ["Table", "UpdateStatus"]
+
+logger = logging.getLogger("pxfs.tables")
+
+
+@dataclass(frozen=True)
+class UpdateStatus:
+    """What a mutation did: rows affected, the table's new version, media objects removed."""
+
+    num_rows: int = 0
+    version: int = 0
+    media_removed: int = 0
+
+    def __repr__(self) -> str:
+        return f"UpdateStatus(num_rows={self.num_rows}, version={self.version}, media_removed={self.media_removed})"
+
+
+class Table:
+    """A table: columns as attributes (``t.img``), queries, inserts, computed columns.
+
+    Get one with ``pxt.create_table(path, schema)`` or ``pxt.get_table(path)``.
+    """
+
+    def __init__(self, path: str, table_id: str, version: int | None = None) -> None:
+        self._path = path
+        self._id = table_id
+        self._pinned = version  # None: follows the latest version
+
+    # -- metadata ------------------------------------------------------------------------
+    @staticmethod
+    def _env() -> Env:
+        from ..env import Env
+
+        return Env.get()
+
+    def _meta(self, con: Any = None) -> TableMeta:
+        if con is None:
+            with self._env().catalog.connect() as c:
+                return self._meta(c)
+        meta = load_table(con, self._path)
+        if meta is None or meta.id != self._id:
+            raise CatalogError(f"table {self._path!r} no longer exists (dropped, perhaps by another process)")
+        if self._pinned is not None:
+            if self._pinned > meta.version:
+                raise CatalogError(f"table {self._path!r} has no version {self._pinned} (latest: {meta.version})")
+            return meta.at_version(self._pinned)
+        return meta
+
+    def _writable(self) -> None:
+        if self._pinned is not None:
+            raise CatalogError(
+                f"{self._path}:{self._pinned} is a read-only past version; use pxt.get_table({self._path!r})"
+            )
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def name(self) -> str:
+        return self._path.rsplit(".", 1)[-1]
+
+    @property
+    def version(self) -> int:
+        return self._meta().version
+
+    def columns(self) -> list[str]:
+        """Names of the table's columns, in order."""
+        return [c.name for c in self._meta().columns]
+
+    def __getattr__(self, name: str) -> ColumnRef:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        meta = self._meta()
+        if not meta.has_column(name):
+            raise AttributeError(
+                f"table {self._path!r} has no column {name!r}; its columns are: "
+                f"{', '.join(c.name for c in meta.columns) or '(none)'}"
+            )
+        return ColumnRef(name, self._id, self._path)
+
+    def __getitem__(self, name: str) -> ColumnRef:
+        return self.__getattr__(name)
+
+    def __repr__(self) -> str:
+        try:
+            meta = self._meta()
+        except PxfsError:
+            return f"Table({self._path!r}, dropped)"
+        lines = [f"Table {self._path!r} (version {meta.version})"]
+        for c in meta.columns:
+            extra = ""
+            if c.computed is not None:
+                extra = f" = {expr_from_dict(c.computed).describe()}"
+                if c.destination:
+                    extra += f"  -> {c.destination}"
+            lines.append(f"  {c.name}: {c.type.name}{extra}")
+        return "\n".join(lines)
+
+    def describe(self) -> None:
+        """Print the schema."""
+        print(repr(self))
+
+    def count(self) -> int:
+        """Number of rows."""
+        meta = self._meta()
+        with self._env().catalog.connect() as con:
+            return int(con.execute(f"select count(*) from {meta.rows} where _v <= ?", [meta.version]).fetchone()[0])
+
+    # -- inserting -------------------------------------------------------------------------
+    def insert(self, rows: Iterable[dict[str, Any]] | dict[str, Any] | None = None, /, **values: Any) -> UpdateStatus:
+        """Insert rows: ``t.insert(col=value, ...)``, ``t.insert({...})`` or ``t.insert([{...}, ...])``.
+
+        Media values may be local paths, URLs, bucket URIs, bytes or ``PIL.Image`` objects.
+        Every value is checked before anything is written; a bad value raises
+        :class:`~pxfs.errors.DataError` naming the row and column, and no row is added.
+        With ``input_media_dest`` set, media are copied there first.
+        """
+        self._writable()
+        if rows is None:
+            batch = [values]
+        elif isinstance(rows, dict):
+            batch = [{**rows, **values}]
+        else:
+            if values:
+                raise DataError("pass rows either as a list or as keyword arguments, not both")
+            batch = list(rows)
+        if not batch:
+            return UpdateStatus(0, self.version)
+        env = self._env()
+        storage = env.storage
+        meta = self._meta()
+        columns: dict[str, list[Any]] = {c.name: [] for c in meta.columns if not c.is_computed}
+        media_checks: list[tuple[ColumnMeta, Any, str]] = []
+        media_slots: list[tuple[str, int]] = []
+        for i, row in enumerate(batch):
+            if not isinstance(row, dict):
+                raise DataError(f"row {i}: expected a dict of column values, got {type(row).__name__}")
+            for name in row:
+                if not meta.has_column(name):
+                    raise DataError(
+                        f"row {i}: table {self._path!r} has no column {name!r}; its columns are: "
+                        f"{', '.join(c.name for c in meta.columns)}"
+                    )
+                if meta.column(name).is_computed:
+                    raise DataError(f"row {i}: column {name!r} is computed; it cannot be given a value")
+            for name, values_of_col in columns.items():
+                col = meta.column(name)
+                value = row.get(name)
+                where = f"row {i}, column {name!r}"
+                if col.is_media and value is not None:
+                    media_checks.append((col, value, where))
+                    media_slots.append((name, i))
+                    values_of_col.append(None)
+                    continue
+                try:
+                    values_of_col.append(col.type.check(value))
+                except TypeError as e:
+                    raise DataError(f"{where} ({col.type.name}): {e}") from None
+        checked = check_many(storage, media_checks)
+        uploaded = self._store_inputs(env, meta, media_checks, checked)
+        try:
+            cells: dict[str, list[Any]] = {}
+            for (name, i), value in zip(media_slots, checked):
+                cells.setdefault(name, [None] * len(batch))
+                cells[name][i] = value
+            status = self._insert_rows(meta, batch, columns, cells)
+        except BaseException:
+            self._remove_unreferenced(uploaded)
+            raise
+        return status
+
+    def _store_inputs(
+        self, env: Env, meta: TableMeta, checks: list[tuple[ColumnMeta, Any, str]], checked: list[MediaValue]
+    ) -> list[str]:
+        """Copy media to input_media_dest (or keep bytes/images in $PXFS_HOME/media)."""
+        dest = env.default_input_media_dest
+        todo = [(c, m) for (c, _, _), m in zip(checks, checked) if dest or m.upload is not None]
+        if not todo:
+            return []
+        storage = env.storage
+        target = dest or str(env.media_dir)
+        results = storage.put_many(
+            [m.upload if m.upload is not None else m.uri for _, m in todo], target,
+            name_prefixes=[f"{meta.id}_{c.col_id}_" for c, _ in todo], return_exceptions=True,
+        )
+        ok = [r.uri for r in results if not isinstance(r, BaseException)]
+        for (col, m), r in zip(todo, results):
+            if isinstance(r, BaseException):
+                self._remove_unreferenced(ok)
+                raise DataError(f"{m.where}: could not copy the media to {target}: {r}") from r
+            m.uri, m.size, m.hash, m.upload = r.uri, r.size, r.sha256, True
+        return ok
+
+    def _insert_rows(
+        self, meta: TableMeta, batch: list[dict[str, Any]], columns: dict[str, list[Any]],
+        cells: dict[str, list[MediaValue | None]],
+    ) -> UpdateStatus:
+        import pyarrow as pa
+
+        with self._env().catalog.transaction() as con:
+            fresh = self._meta(con)
+            if [c.col_id for c in fresh.columns] != [c.col_id for c in meta.columns]:
+                raise CatalogError(f"the columns of {self._path!r} changed during the insert; retry it")
+            version = fresh.version + 1
+            n = len(batch)
+            arrays: dict[str, Any] = {
+                "_rowid": pa.array(range(fresh.next_rowid, fresh.next_rowid + n), type=pa.int64()),
+                "_v": pa.array([version] * n, type=pa.int32()),
+            }
+            for col in fresh.columns:
+                if col.is_computed:
+                    arrays[f"{col.phys}_done"] = pa.array([False] * n)
+                    continue
+                if col.is_media:
+                    ms = cells.get(col.name, [None] * n)
+                    arrays[col.phys] = pa.array([m.uri if m else None for m in ms], type=pa.string())
+                    arrays[f"{col.phys}_size"] = pa.array([m.size if m else None for m in ms], type=pa.int64())
+                    arrays[f"{col.phys}_hash"] = pa.array([m.hash if m else None for m in ms], type=pa.string())
+                    arrays[f"{col.phys}_own"] = pa.array([bool(m and m.upload is True) for m in ms])
+                else:
+                    arrays[col.phys] = pa.array(columns[col.name], type=_arrow_type(col.type))
+            data = pa.table(arrays)
+            con.register("new_rows", data)
+            names = ", ".join(data.column_names)
+            con.execute(f"insert into {fresh.rows} ({names}) select {names} from new_rows")
+            con.unregister("new_rows")
+            con.execute(
+                "update tables set version = ?, next_rowid = ? where id = ?", [version, fresh.next_rowid + n, fresh.id]
+            )
+            _log_version(con, fresh.id, version, f"insert {n}", n)
+        return UpdateStatus(n, version)
+
+    def _remove_unreferenced(self, uris: Sequence[str]) -> int:
+        """Remove objects pxfs just wrote that no row of this table references."""
+        if not uris:
+            return 0
+        try:
+            meta = self._meta()
+            with self._env().catalog.connect() as con:
+                referenced = set()
+                for col in meta.columns:
+                    if col.is_media:
+                        referenced.update(
+                            r[0] for r in con.execute(
+                                f"select {col.phys} from {meta.rows} where {col.phys} in (select unnest(?::varchar[]))",
+                                [list(uris)],
+                            ).fetchall()
+                        )
+            return self._env().storage.rm([u for u in uris if u not in referenced])
+        except Exception:  # cleanup must not hide the original error
+            logger.warning("could not remove %d objects written by a failed operation", len(uris), exc_info=True)
+            return 0
+
+    # -- schema changes ----------------------------------------------------------------------
+    def add_column(self, *, if_exists: str = "error", **columns: Any) -> UpdateStatus:
+        """Add stored columns: ``t.add_column(caption=pxt.String)``; existing rows get None."""
+        self._writable()
+        if not columns:
+            raise DataError("add_column(): name the column, e.g. t.add_column(caption=pxt.String)")
+        specs = {name: as_type(t, f"column {name!r}") for name, t in columns.items()}
+        return self._add_columns(specs, {}, None, if_exists)
+
+    def add_computed_column(
+        self, *, destination: str | os.PathLike[str] | None = None, if_exists: str = "error", **columns: Any
+    ) -> UpdateStatus:
+        """Add a computed column: ``t.add_computed_column(rotated=t.img.rotate(90))``.
+
+        Nothing is computed now: cells are computed when first read, or by
+        :meth:`materialize`. Media results are written to `destination`, else
+        ``output_media_dest``, else ``$PXFS_HOME/media``; the destination is checked now
+        (it resolves, the bucket exists, a probe object can be written and removed).
+        Adding the same definition again is a no-op, so a notebook cell can be re-run.
+        """
+        self._writable()
+        if len(columns) != 1:
+            raise DataError("add_computed_column(): give exactly one name=expression")
+        (name, expr), = columns.items()
+        meta = self._meta()
+        if not isinstance(expr, Expr):
+            raise DataError(f"computed column {name!r}: {expr!r} is not an expression of table {self._path!r}")
+        self._check_expr(meta, name, expr)
+        col_types = {c.name: c.type for c in meta.columns}
+        out_type = result_type(expr, col_types)
+        dest: str | None = None
+        if out_type.is_media:
+            env = self._env()
+            dest = os.fspath(destination) if destination is not None else (
+                env.default_output_media_dest or str(env.media_dir)
+            )
+            env.storage.check_writable(dest)  # raises naming the destination; nothing is added
+        elif destination is not None:
+            raise DataError(f"computed column {name!r} produces {out_type.name}, not media; it takes no destination")
+        if meta.has_column(name):
+            old = meta.column(name)
+            if old.computed == expr.to_dict() and old.destination == (None if destination is None else dest):
+                return UpdateStatus(0, meta.version)
+        return self._add_columns({name: out_type}, {name: expr.to_dict()},
+                                 None if destination is None else dest, if_exists)
+
+    def _check_expr(self, meta: TableMeta, name: str, expr: Expr) -> None:
+        for e in expr.walk():
+            if isinstance(e, ColumnRef):
+                if e.table_id and e.table_id != meta.id:
+                    raise DataError(
+                        f"computed column {name!r}: {expr.describe()} refers to table {e.table_path!r}, "
+                        f"not {self._path!r}; a computed column can only use its own table's columns"
+                    )
+                meta.column(e.name)
+            elif isinstance(e, (Prop, Compare, Logical)):
+                raise DataError(f"computed column {name!r}: {e.describe()} cannot be a computed column")
+        if not expr.columns():
+            raise DataError(f"computed column {name!r}: {expr.describe()} uses no column of the table")
+
+    def _add_columns(
+        self, specs: dict[str, ColumnType], computed: dict[str, dict[str, Any]], destination: str | None, if_exists: str
+    ) -> UpdateStatus:
+        if if_exists not in ("error", "ignore", "replace"):
+            raise DataError(f"if_exists must be 'error', 'ignore' or 'replace', got {if_exists!r}")
+        with self._env().catalog.transaction() as con:
+            meta = self._meta(con)
+            version = meta.version + 1
+            next_col = meta.next_col
+            for name in specs:
+                if not name.isidentifier() or name.startswith("_"):
+                    raise DataError(f"{name!r} is not a valid column name (letters, digits, _; not starting with _)")
+            added = 0
+            for name, ctype in specs.items():
+                if meta.has_column(name):
+                    if if_exists == "ignore":
+                        continue
+                    if if_exists == "error":
+                        raise DataError(
+                            f"table {self._path!r} already has a column {name!r}; drop it first or pass "
+                            "if_exists='replace'"
+                        )
+                    self._drop_in(con, meta, name, version)
+                col = ColumnMeta(next_col, name, ctype, computed.get(name), destination, version)
+                next_col += 1
+                for phys, sql_type in col.physical_columns():
+                    default = " default false" if phys.endswith("_done") else ""
+                    con.execute(f"alter table {meta.rows} add column {phys} {sql_type}{default}")
+                con.execute(
+                    "insert into columns values (?, ?, ?, ?, ?, ?, ?, null)",
+                    [meta.id, col.col_id, name, ctype.name,
+                     json.dumps(col.computed) if col.computed else None, destination, version],
+                )
+                added += 1
+            if not added:
+                return UpdateStatus(0, meta.version)
+            con.execute("update tables set version = ?, next_col = ? where id = ?", [version, next_col, meta.id])
+            _log_version(con, meta.id, version, f"add column {', '.join(specs)}", 0)
+        return UpdateStatus(0, version)
+
+    def drop_column(self, name: str) -> UpdateStatus:
+        """Drop a column and remove the media objects pxfs wrote for it."""
+        self._writable()
+        with self._env().catalog.transaction() as con:
+            meta = self._meta(con)
+            col = meta.column(name)
+            for other in meta.columns:
+                if other.computed and name in expr_from_dict(other.computed).columns():
+                    raise DataError(f"column {name!r} is used by computed column {other.name!r}; drop that first")
+            owned = _owned_uris(con, meta, col)
+            version = meta.version + 1
+            self._drop_in(con, meta, name, version)
+            con.execute("update tables set version = ? where id = ?", [version, meta.id])
+            _log_version(con, meta.id, version, f"drop column {name}", 0)
+        removed = self._env().storage.rm(owned) if owned else 0
+        return UpdateStatus(0, version, removed)
+
+    @staticmethod
+    def _drop_in(con: Any, meta: TableMeta, name: str, version: int) -> None:
+        col = meta.column(name)
+        for phys, _ in col.physical_columns():
+            con.execute(f"alter table {meta.rows} drop column {phys}")
+        con.execute(
+            "update columns set dropped_version = ? where table_id = ? and col_id = ?", [version, meta.id, col.col_id]
+        )
+
+    def delete(self, where: Expr | None = None) -> UpdateStatus:
+        """Delete the rows matching `where` (all rows if None) and the media pxfs wrote for them."""
+        self._writable()
+        from ._query import compile_where
+
+        with self._env().catalog.transaction() as con:
+            meta = self._meta(con)
+            sql, params = compile_where(meta, where) if where is not None else ("true", [])
+            victims = f"select _rowid from {meta.rows} where {sql}"
+            n = int(con.execute(f"select count(*) from ({victims})", params).fetchone()[0])
+            doomed: list[str] = []
+            for col in meta.columns:
+                if col.is_media:
+                    doomed += [r[0] for r in con.execute(
+                        f"select distinct {col.phys} from {meta.rows} where ({sql}) and {col.phys}_own "
+                        f"and {col.phys} not in (select {col.phys} from {meta.rows} where not ({sql}) "
+                        f"and {col.phys} is not null)", params + params,
+                    ).fetchall()]
+            con.execute(f"delete from {meta.rows} where {sql}", params)
+            version = meta.version + 1
+            con.execute("update tables set version = ? where id = ?", [version, meta.id])
+            _log_version(con, meta.id, version, f"delete {n}", -n)
+        removed = self._env().storage.rm(doomed) if doomed else 0
+        return UpdateStatus(n, version, removed)
+
+    # -- computing ---------------------------------------------------------------------
+    def materialize(
+        self, columns: Sequence[str] | None = None, where: Expr | None = None, *, show_progress: bool | None = None
+    ) -> int:
+        """Compute every owed cell (of `columns`, of the rows matching `where`); returns how many.
+
+        Works in batches, uploading one batch while the next is computed; a progress bar
+        shows when writing to a terminal (``show_progress=False`` turns it off).
+        """
+        meta = self._meta()
+        names = list(columns) if columns is not None else [c.name for c in meta.columns if c.is_computed]
+        for name in names:
+            if not meta.column(name).is_computed:
+                raise DataError(f"column {name!r} is not computed; materialize() computes computed columns")
+        rowids = None
+        if where is not None:
+            from ._query import compile_where
+
+            sql, params = compile_where(meta, where)
+            with self._env().catalog.connect() as con:
+                rowids = [r[0] for r in con.execute(f"select _rowid from {meta.rows} where {sql}", params).fetchall()]
+        progress = self._env()["show_progress"] if show_progress is None else show_progress
+        return sum(self._materialize(meta, n, rowids, progress) for n in self._with_dependencies(meta, names))
+
+    def _with_dependencies(self, meta: TableMeta, names: Iterable[str]) -> list[str]:
+        """`names` and the computed columns they read, dependencies first."""
+        order: list[str] = []
+
+        def visit(name: str) -> None:
+            col = meta.column(name)
+            if not col.is_computed or name in order:
+                return
+            for dep in expr_from_dict(col.computed or {}).columns():
+                visit(dep)
+            order.append(name)
+
+        for n in names:
+            visit(n)
+        return order
+
+    def _materialize(self, meta: TableMeta, name: str, rowids: Sequence[int] | None, progress: bool = False) -> int:
+        env = self._env()
+        col = meta.column(name)
+        expr = expr_from_dict(col.computed or {})
+        inputs = tuple(meta.column(n) for n in sorted(expr.columns()))
+        dest = col.destination or env.default_output_media_dest or str(env.media_dir)
+        job = CellJob(col, inputs, lambda values: evaluate(expr, values), dest)
+        return materialize(
+            env.catalog, env.storage, meta, job, rowids,
+            batch_size=env["materialize_batch_size"], progress=progress, name_prefix=f"{meta.id}_{col.col_id}_",
+        )
+
+    # -- queries ------------------------------------------------------------------------------
+    def _query(self) -> Query:
+        from ._query import Query
+
+        return Query(self)
+
+    def select(self, *exprs: Expr, **named: Expr) -> Query:
+        """Choose what to return: columns, media properties, image functions. No arguments: all columns."""
+        return self._query().select(*exprs, **named)
+
+    def where(self, predicate: Expr) -> Query:
+        return self._query().where(predicate)
+
+    def order_by(self, *exprs: Expr, asc: bool = True) -> Query:
+        return self._query().order_by(*exprs, asc=asc)
+
+    def limit(self, n: int) -> Query:
+        return self._query().limit(n)
+
+    def collect(self) -> ResultSet:
+        """All rows, all columns."""
+        return self._query().collect()
+
+    def show(self, n: int = 20) -> ResultSet:
+        return self._query().show(n)
+
+    def head(self, n: int = 10) -> ResultSet:
+        return self._query().head(n)
+
+    def to_pandas(self) -> Any:
+        return self._query().collect().to_pandas()
+
+    def to_parquet(self, uri: str | os.PathLike[str]) -> str:
+        """Write this version as Parquet (media as their ``fileurl``); returns where it was written.
+
+        Owed cells are computed first, so the file holds every media URI.
+        """
+        from ._parquet import write_parquet
+
+        return write_parquet(self, uri)
+
+
+def _owned_uris(con: Any, meta: TableMeta, col: ColumnMeta) -> list[str]:
+    if not col.is_media:
+        return []
+    return [r[0] for r in con.execute(
+        f"select distinct {col.phys} from {meta.rows} where {col.phys}_own and {col.phys} is not null"
+    ).fetchall()]
+
+
+def _log_version(con: Any, table_id: str, version: int, op: str, rows: int) -> None:
+    con.execute("insert into versions values (?, ?, ?, ?, ?)", [table_id, version, dt.datetime.now(), op, rows])
+
+
+def _arrow_type(t: ColumnType) -> Any:
+    import pyarrow as pa
+
+    return {"BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(), "VARCHAR": pa.string(),
+            "TIMESTAMP": pa.timestamp("us")}[t.sql]
+
