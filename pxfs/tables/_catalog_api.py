@@ -10,7 +10,7 @@ from typing import Any
 from ..catalog import ColumnMeta, load_table, rows_table
 from ..errors import CatalogError, DataError
 from ..types import as_type
-from ._table import Table
+from ._table import Table, remove_media
 
 __all__ = [
     "create_dir", "create_table", "drop_dir", "drop_table", "get_table", "list_dirs", "list_tables",
@@ -189,8 +189,7 @@ def drop_table(path: str | Table, force: bool = False, if_not_exists: str = "err
         for t in ("columns", "versions"):
             con.execute(f"delete from {t} where table_id = ?", [meta.id])
         con.execute("delete from tables where id = ?", [meta.id])
-    if owned:
-        _env().storage.rm(owned)
+    remove_media(owned)
 
 
 def list_tables(dir_path: str = "", recursive: bool = True) -> list[str]:

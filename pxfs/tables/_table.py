@@ -395,8 +395,7 @@ class Table:
             self._drop_in(con, meta, name, version)
             con.execute("update tables set version = ? where id = ?", [version, meta.id])
             _log_version(con, meta.id, version, f"drop column {name}", 0)
-        removed = self._env().storage.rm(owned) if owned else 0
-        return UpdateStatus(0, version, removed)
+        return UpdateStatus(0, version, remove_media(owned))
 
     @staticmethod
     def _drop_in(con: Any, meta: TableMeta, name: str, version: int) -> None:
@@ -429,8 +428,7 @@ class Table:
             version = meta.version + 1
             con.execute("update tables set version = ? where id = ?", [version, meta.id])
             _log_version(con, meta.id, version, f"delete {n}", -n)
-        removed = self._env().storage.rm(doomed) if doomed else 0
-        return UpdateStatus(n, version, removed)
+        return UpdateStatus(n, version, remove_media(doomed))
 
     # -- computing ---------------------------------------------------------------------
     def materialize(
@@ -524,6 +522,24 @@ class Table:
         from ._parquet import write_parquet
 
         return write_parquet(self, uri)
+
+
+def remove_media(uris: Sequence[str]) -> int:
+    """Remove media objects after the catalog change that freed them has committed.
+
+    Best effort: the change stands even if the storage is unreachable now; what could not
+    be removed is logged and later found by ``pxfs gc``.
+    """
+    if not uris:
+        return 0
+    from ..env import Env
+
+    try:
+        return Env.get().storage.rm(uris)
+    except Exception as e:
+        logger.warning("could not remove %d media objects (e.g. %s): %s; run `pxfs gc --apply` later",
+                       len(uris), uris[0], e)
+        return 0
 
 
 def _owned_uris(con: Any, meta: TableMeta, col: ColumnMeta) -> list[str]:
