@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from adlfs import AzureBlobFileSystem
+from fsspec.asyn import sync_wrapper
 
 from ..errors import (
     AccessDeniedError,
@@ -55,9 +56,9 @@ _DENIED = {
     "AuthorizationServiceMismatch", "InsufficientAccountPermissions", "NoAuthenticationInformation",
     "AccountIsDisabled", "PublicAccessNotPermitted",
 }
-# Backoff between retries: about 0.5 s, then 0.5 + 2**n s, with +-0.25 s of jitter.
+# Backoff before retry n (1, 2, ...): 0.5 + 1.5**n s (2, 2.75, 3.9, 5.6 ...), +-0.25 s jitter.
 _INITIAL_BACKOFF = 0.5
-_INCREMENT_BASE = 2
+_INCREMENT_BASE = 1.5
 _JITTER = 0.25
 # Azurite's well-known development key (public), for UseDevelopmentStorage=true.
 _DEVSTORE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -92,7 +93,7 @@ class AzureClientSpec:
         return "no credentials (anonymous access)"
 
 
-class PxfsAzureBlobFileSystem(AzureBlobFileSystem):  # type: ignore[misc] - adlfs is untyped
+class PxfsAzureBlobFileSystem(AzureBlobFileSystem):  # type: ignore[misc]  # adlfs is untyped
     """adlfs's filesystem with a client built from an :class:`AzureClientSpec`.
 
     Only ``do_connect`` differs: the async ``BlobServiceClient`` gets pxfs's timeouts and
@@ -142,13 +143,23 @@ class PxfsAzureBlobFileSystem(AzureBlobFileSystem):  # type: ignore[misc] - adlf
         except ConfigError:
             raise
         except ValueError as e:  # a malformed connection string or URL; never echo it
+            which = f" for account {spec.account_name!r}" if spec.account_name else ""
             raise ConfigError(
-                f"the Azure connection settings for account {spec.account_name!r} are malformed "
-                f"({type(e).__name__}); check AZURE_STORAGE_CONNECTION_STRING or [azure] in config.toml"
+                f"the Azure connection settings{which} are malformed ({type(e).__name__}); check "
+                "AZURE_STORAGE_CONNECTION_STRING, PXFS_AZURE_* or [azure] in config.toml"
             ) from None
         self.service_client = client
         parts = urlsplit(client.url)
         self.account_url = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+    async def _rm(self, path: Any, *args: Any, **kwargs: Any) -> None:
+        """Delete; blobs already gone are not an error (adlfs raises when none matched)."""
+        try:
+            await super()._rm(path, *args, **kwargs)
+        except FileNotFoundError:
+            pass
+
+    rm = sync_wrapper(_rm)  # adlfs binds its own _rm to rm; rebind to this one
 
     def __repr__(self) -> str:
         return (
@@ -162,10 +173,11 @@ def client_spec(loc: Location, config: StorageConfig) -> AzureClientSpec:
     account, anonymous access for any other account."""
     az = config.azure
     account = loc.account or az.account_name
-    bounds = {"request_timeout": config.request_timeout, "retries": config.retries}
     if account is not None and az.account_name is not None and account != az.account_name:
         url = loc.endpoint_url or f"https://{account}.blob.core.windows.net"
-        return AzureClientSpec(account_name=account, account_url=url, **bounds)
+        return AzureClientSpec(
+            account_name=account, account_url=url, request_timeout=config.request_timeout, retries=config.retries
+        )
     key = az.account_key or _devstore_key(az)
     sas = az.sas_token or _connection_string_part(az.connection_string, "sharedaccesssignature")
     return AzureClientSpec(
@@ -174,7 +186,8 @@ def client_spec(loc: Location, config: StorageConfig) -> AzureClientSpec:
         account_key=key,
         connection_string=az.connection_string,
         sas_token=sas,
-        **bounds,
+        request_timeout=config.request_timeout,
+        retries=config.retries,
     )
 
 
