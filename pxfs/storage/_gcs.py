@@ -64,7 +64,8 @@ class _NotFound(FileNotFoundError):
 
 
 class _Forbidden(PermissionError):
-    """A 403 from GCS (gcsfs raises a plain ``OSError`` with the message)."""
+    """A 403 from GCS. gcsfs raises ``OSError("Forbidden: <url>\\n<message>")`` and, for an
+    object GET, falls back to a listing when the text starts with "Forbidden": keep it."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class _Auth:
         return "gcsfs default credentials"
 
 
-class PxfsGCSFileSystem(GCSFileSystem):  # type: ignore[misc] - gcsfs is untyped
+class PxfsGCSFileSystem(GCSFileSystem):  # type: ignore[misc]  # gcsfs is untyped
     """``gcsfs.core.GCSFileSystem`` with one retrying layer and 404s that say what is missing.
 
     gcsfs decorates ``_request``, ``_get_file_request`` and ``_get_file_concurrent`` with a
@@ -183,7 +184,7 @@ async def _request_once(
         if status == 404:
             raise _NotFound(url.split("?", 1)[0], _says_bucket_missing(url, contents))
         if status == 403:
-            raise _Forbidden(errno.EACCES, _error_message(contents) or "Forbidden", url.split("?", 1)[0])
+            raise _Forbidden(f"Forbidden: {url.split('?', 1)[0]}\n{_error_message(contents)}")
         validate_response(status, contents, path, args)
         return status, out_headers, info, contents
 
@@ -263,7 +264,7 @@ def _signer(fs: PxfsGCSFileSystem) -> Any:
     """Service-account credentials that can sign, loaded once from the credentials file."""
     if fs._signer is None:
         path = fs._pxfs_auth.credentials_file
-        fs._signer = False
+        signer: Any = False
         if path:
             try:
                 with open(path) as f:
@@ -275,13 +276,15 @@ def _signer(fs: PxfsGCSFileSystem) -> Any:
             if kind == "service_account":
                 from google.oauth2 import service_account
 
+                load = service_account.Credentials.from_service_account_file
                 try:
-                    fs._signer = service_account.Credentials.from_service_account_file(path)
+                    signer = load(path)  # type: ignore[no-untyped-call]  # google-auth is partly typed
                 except (ValueError, KeyError) as e:
                     raise ConfigError(
                         f"GOOGLE_APPLICATION_CREDENTIALS: {path} is not a valid service-account key "
                         f"({type(e).__name__})"
                     ) from None
+        fs._signer = signer
     return fs._signer or None
 
 
