@@ -52,16 +52,29 @@ class Catalog:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self._initialized = False
+        self._held: Any = None  # a connection kept open inside `held()`
+        self._held_since = 0.0
+        self._hold_seconds = 0.0
 
     def __repr__(self) -> str:
         return f"Catalog({str(self.path)!r})"
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Any]:
-        """An open connection (autocommit); closed on exit."""
+        """An open connection (autocommit); closed on exit, unless inside :meth:`held`."""
         import duckdb
 
         with self._process_lock:
+            if self._hold_seconds:
+                if self._held is not None and time.monotonic() - self._held_since > self._hold_seconds:
+                    self._release()  # let other processes in between our batches
+                if self._held is None:
+                    self._held = self._open(duckdb)
+                    self._held_since = time.monotonic()
+                    if not self._initialized:
+                        self._init_schema(self._held)
+                yield self._held
+                return
             con = self._open(duckdb)
             try:
                 if not self._initialized:
@@ -69,6 +82,29 @@ class Catalog:
                 yield con
             finally:
                 con.close()
+
+    @contextlib.contextmanager
+    def held(self, seconds: float = 0.5) -> Iterator[None]:
+        """Reuse one connection for up to `seconds` at a time (opening DuckDB costs ~20-50 ms).
+
+        For long operations made of many small catalog steps (``materialize``): the file is
+        released at least every `seconds`, so other processes wait no longer than that.
+        """
+        with self._process_lock:
+            outer = self._hold_seconds
+            self._hold_seconds = outer or seconds
+        try:
+            yield
+        finally:
+            with self._process_lock:
+                self._hold_seconds = outer
+                if not outer:
+                    self._release()
+
+    def _release(self) -> None:
+        if self._held is not None:
+            con, self._held = self._held, None
+            con.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:

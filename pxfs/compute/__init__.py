@@ -1,5 +1,6 @@
 """The compute layer: lazy materialization of computed columns."""
 
-from ._materialize import CellJob, count_owed, load_input, materialize
+from ._cell import compute_cell, evaluate
+from ._materialize import CellJob, count_owed, materialize
 
-__all__ = ["CellJob", "count_owed", "load_input", "materialize"]
+__all__ = ["CellJob", "compute_cell", "count_owed", "evaluate", "materialize"]

@@ -1,7 +1,8 @@
 """Lazy materialization: compute the owed cells of a computed column, store, record.
 
 A cell is owed while ``c<id>_done`` is false. :func:`materialize` finds owed cells (all,
-or the given row ids), computes them in batches on a thread pool, uploads media results
+or the given row ids), computes them in batches (worker processes for large runs, threads
+for a few cells: see :mod:`._cell`), uploads media results
 with the storage layer's batch ``put`` while the next batch computes, and records each
 batch in one catalog transaction. A failing cell records its error type and message and
 the rest go on; a storage failure is raised after the batches before it were recorded.
@@ -15,62 +16,41 @@ import concurrent.futures as cf
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from ..catalog import Catalog, ColumnMeta, TableMeta
 from ..storage import Storage
+from ._cell import CellTask, compute_cell
 
-__all__ = ["CellJob", "load_input", "materialize"]
-
-Evaluate = Callable[[dict[str, Any]], Any]
+__all__ = ["CellJob", "materialize"]
 
 
 @dataclass(frozen=True)
 class CellJob:
-    """What to compute for one computed column: its inputs, a pure function, where to store."""
+    """What to compute for one computed column: its inputs, its expression, where to store."""
 
     column: ColumnMeta
     inputs: tuple[ColumnMeta, ...]
-    evaluate: Evaluate
+    expr: dict[str, Any]  # the serialized expression, as in the catalog
     dest: str  # destination prefix for media results
 
 
-def load_input(storage: Storage, col: ColumnMeta, value: Any) -> Any:
-    """The value a function sees for a cell: a ``PIL.Image`` for images, a local path for other media."""
-    if value is None or not col.is_media:
-        return value
-    path = storage.localpath(value)
-    if col.type.name == "Image":
-        from PIL import Image
-
-        return Image.open(path)
-    return path
-
-
-def _compute_cell(storage: Storage, job: CellJob, row: dict[str, Any]) -> tuple[str, Any]:
-    """('ok', value) | ('err', (type, message)). Media values come back encoded: (bytes, ext)."""
-    from ._image_fns import encode
-
-    try:
-        inputs = {}
-        fmt = None
-        for col in job.inputs:
+def _task(storage: Storage, job: CellJob, row: dict[str, Any]) -> CellTask:
+    """The inputs of one cell, fetched to local files (remote media go through the cache)."""
+    inputs: dict[str, tuple[str, Any]] = {}
+    for col in job.inputs:
+        value = row[col.phys]
+        try:
             if col.is_computed and row.get(f"{col.phys}_err"):
                 raise ValueError(f"input column {col.name!r} failed: {row[f'{col.phys}_err']}")
-            v = load_input(storage, col, row[col.phys])
-            if fmt is None and getattr(v, "format", None):
-                fmt = v.format
-            inputs[col.name] = v
-        value = job.evaluate(inputs)
-        if value is not None and job.column.is_media:
-            value = encode(value, fmt)
-        for v in inputs.values():
-            close = getattr(v, "close", None)
-            if close is not None:
-                close()
-        return "ok", value
-    except Exception as e:  # recorded per cell, the rest go on
-        return "err", (type(e).__name__, str(e) or type(e).__name__)
+            if value is not None and col.is_media:
+                kind = "image" if col.type.name == "Image" else "path"
+                inputs[col.name] = (kind, storage.localpath(value))
+            else:
+                inputs[col.name] = ("value", value)
+        except Exception as e:
+            inputs[col.name] = ("error", f"{type(e).__name__}: {e}")
+    return job.expr, inputs, job.column.is_media
 
 
 def _owed_batches(
@@ -143,12 +123,17 @@ def materialize(
     workers = workers or max(2, os.cpu_count() or 2)
     done = 0
     storage_error: BaseException | None = None
-    with cf.ThreadPoolExecutor(workers, thread_name_prefix="pxfs-compute") as pool, \
-            cf.ThreadPoolExecutor(1, thread_name_prefix="pxfs-upload") as uploader:
+    # Pillow holds the GIL for much of its work, and the uploads' event loop needs it too:
+    # large runs compute in worker processes, small (lazy) reads in threads.
+    pool: cf.Executor = cf.ThreadPoolExecutor(workers, thread_name_prefix="pxfs-compute")
+    fetcher = cf.ThreadPoolExecutor(8, thread_name_prefix="pxfs-fetch")
+    with pool, fetcher, cf.ThreadPoolExecutor(1, thread_name_prefix="pxfs-upload") as uploader, \
+            catalog.held():
         pending: tuple[cf.Future[int], int] | None = None
         try:
             for batch in _owed_batches(catalog, table, job, rowids, batch_size):
-                results = list(pool.map(lambda r: _compute_cell(storage, job, r), batch))
+                tasks = list(fetcher.map(lambda r: _task(storage, job, r), batch))
+                results = list(pool.map(compute_cell, tasks, chunksize=max(1, len(tasks) // (2 * workers))))
                 if pending is not None:  # the previous batch uploaded while this one computed
                     done += pending[0].result()
                     bar.update(pending[1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..compute._image_fns import apply
+from ..compute import evaluate as evaluate_serialized
 from ..errors import DataError
 from ._expr import Call, ColumnRef, Expr, Literal
 
@@ -13,13 +13,6 @@ __all__ = ["evaluate"]
 
 def evaluate(expr: Expr, values: dict[str, Any]) -> Any:
     """The value of `expr` for one row; `values` maps column names to loaded inputs."""
-    if isinstance(expr, ColumnRef):
-        return values[expr.name]
-    if isinstance(expr, Literal):
-        return expr.value
-    if isinstance(expr, Call):
-        arg = evaluate(expr.arg, values)
-        if arg is None:
-            return None
-        return apply(expr.fn, arg, expr.args, expr.kwargs)
-    raise DataError(f"{expr.describe()} cannot be computed per row")
+    if not all(isinstance(e, (Call, ColumnRef, Literal)) for e in expr.walk()):
+        raise DataError(f"{expr.describe()} cannot be computed per row")
+    return evaluate_serialized(expr.to_dict(), values)

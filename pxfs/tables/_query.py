@@ -105,6 +105,10 @@ class Query:
 
     # -- execution --------------------------------------------------------------------------
     def collect(self) -> ResultSet:
+        with self._table._env().catalog.held():  # one DuckDB open for the whole query
+            return self._collect()
+
+    def _collect(self) -> ResultSet:
         table = self._table
         env = table._env()
         meta = table._meta()

@@ -19,7 +19,6 @@ from ..compute import CellJob, materialize
 from ..errors import CatalogError, DataError, PxfsError
 from ..types import ColumnType, as_type
 from ._expr import ColumnRef, Compare, Expr, Logical, Prop, expr_from_dict, result_type
-from ._eval import evaluate
 from ._media import MediaValue, check_many
 
 if TYPE_CHECKING:
@@ -476,7 +475,7 @@ class Table:
         expr = expr_from_dict(col.computed or {})
         inputs = tuple(meta.column(n) for n in sorted(expr.columns()))
         dest = col.destination or env.default_output_media_dest or str(env.media_dir)
-        job = CellJob(col, inputs, lambda values: evaluate(expr, values), dest)
+        job = CellJob(col, inputs, col.computed or {}, dest)
         return materialize(
             env.catalog, env.storage, meta, job, rowids,
             batch_size=env["materialize_batch_size"], progress=progress, name_prefix=f"{meta.id}_{col.col_id}_",
