@@ -76,6 +76,33 @@ def signed_url(fs: s3fs.S3FileSystem, loc: Location, expires_in: int) -> str:
     return str(fs.url(loc.path, expires=expires_in))
 
 
+def signed_urls(fs: s3fs.S3FileSystem, locs: list[Location], expires_in: int) -> list[str]:
+    """Presigned GET URLs for many objects: botocore signs one per bucket, we sign the rest.
+
+    Our signer checks itself against botocore's URL first (see :mod:`._sigv4`) and any
+    doubt falls back to botocore, one URL at a time.
+    """
+    from fsspec.asyn import sync
+
+    from ._sigv4 import BatchSigner
+
+    signers: dict[str, BatchSigner | None] = {}
+    out = []
+    for loc in locs:
+        if loc.bucket not in signers:
+            first = signed_url(fs, loc, expires_in)
+            try:
+                creds = sync(fs.loop, fs.s3._request_signer._credentials.get_frozen_credentials)
+                signers[loc.bucket] = BatchSigner(first, loc.bucket, loc.key, creds.secret_key)
+            except Exception:  # unknown layout or credentials: botocore for this bucket
+                signers[loc.bucket] = None
+            out.append(first)
+            continue
+        signer = signers[loc.bucket]
+        out.append(signer.sign(loc.key) if signer is not None else signed_url(fs, loc, expires_in))
+    return out
+
+
 def write_kwargs(content_type: str | None) -> dict[str, Any]:
     return {"ContentType": content_type} if content_type else {}
 

@@ -156,3 +156,25 @@ def test_profile_endpoint_url_is_used_for_s3(
     cfg.write_text(cfg.read_text() + f"[profile ep]\nendpoint_url = {moto_server.endpoint_url}\n")
     monkeypatch.setenv("PXFS_S3_PROFILE", "ep")
     assert Env.reset().storage.location("s3://bkt/x").endpoint_url == moto_server.endpoint_url
+
+
+def test_batch_urls_equal_botocore_and_are_fetchable(
+    moto_server: MotoServer, _isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import urllib.request
+
+    storage = configure("s3", moto_server.endpoint_url, _isolated_env, monkeypatch)
+    moto_server.create_bucket("batch-urls")
+    keys = ["plain.jpg", "with space.jpg", "ünï+cödé.png", "deep/er/path.bin"]
+    uris = [storage.put(k.encode(), "s3://batch-urls/m/", name=k) for k in keys]
+    urls = storage.urls([*uris, None], expires_in=300)
+    assert urls[-1] is None
+    for uri, url, key in zip(uris, urls, keys):
+        query = parse_qs(urlsplit(url).query)  # type: ignore[arg-type]
+        assert query["X-Amz-Credential"][0].startswith(PROFILES["s3"] + "/") and query["X-Amz-Expires"] == ["300"]
+        with urllib.request.urlopen(url) as r:
+            assert r.read() == key.encode()
+        # the same signature botocore computes for the same timestamp
+        botocore_url = storage.url(uri, expires_in=300)
+        if parse_qs(urlsplit(botocore_url).query)["X-Amz-Date"] == query["X-Amz-Date"]:
+            assert botocore_url == url
