@@ -155,6 +155,9 @@ def test_versions_are_readable(images: list[Path]) -> None:
     with pytest.raises(pxt.CatalogError, match="read-only"):
         v2.insert(n=4)
     assert t.collect()["note"] == [None, None, None]
+    t.add_computed_column(w=t.img.width)
+    v5 = pxt.get_table("dir_less:5")
+    assert v5.select(v5.w).collect()["w"] == [64, 64, 64]  # owed cells of a past version are computed too
 
 
 def test_drop_and_delete_remove_only_what_pxfs_wrote(images: list[Path], tmp_path: Path) -> None:

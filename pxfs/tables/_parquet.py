@@ -15,8 +15,7 @@ def arrow_snapshot(table: Table) -> Any:
     """The table's version as a ``pyarrow.Table`` (owed cells computed first)."""
     import pyarrow as pa
 
-    if table._pinned is None:
-        table.materialize(show_progress=False)
+    table.materialize(show_progress=False)  # past versions share cells with the present
     meta = table._meta()
     env = table._env()
     if not meta.columns:

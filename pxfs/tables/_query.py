@@ -121,7 +121,7 @@ class Query:
             if e is not None:
                 _check_refs(table, meta, e)
                 filter_cols |= {c for c in e.columns() if meta.column(c).is_computed}
-        if filter_cols and table._pinned is None:
+        if filter_cols:
             table.materialize(sorted(filter_cols), show_progress=False)
         where_sql, params = compile_where(meta, self._where) if self._where is not None else ("true", [])
         order_sql = ", ".join(f"{_sql_operand(meta, e)} {'asc' if asc else 'desc'} nulls last" for e, asc in self._order)
@@ -134,7 +134,7 @@ class Query:
         with env.catalog.connect() as con:
             data = _fetch(con, sql, [meta.version, *params], ["_rowid", *phys])
         computed = [c for c in used if meta.column(c).is_computed]
-        if computed and data["_rowid"] and table._pinned is None and any(
+        if computed and data["_rowid"] and any(
             d is not True for c in computed for d in data[f"{meta.column(c).phys}_done"]
         ):
             # Lazy: compute the owed cells of the returned rows only (dependencies first).
