@@ -20,6 +20,7 @@ class Setting:
     doc: str
     secret: bool = False
     uri: bool = False
+    minimum: float | None = None  # for numbers
 
     @property
     def env_var(self) -> str:
@@ -36,19 +37,19 @@ _ROWS = [
     Setting("catalog_lock_timeout", float, 30.0, "seconds a writer waits for a catalog another process holds"),
     Setting("file_cache_size_g", float, 10.0, "size limit of the local cache of remote media, in GiB"),
     Setting("input_media_dest", str, None, "where inserted media are copied (none: referenced in place)", uri=True),
-    Setting("materialize_batch_size", int, 64, "cells computed per batch by materialize()"),
+    Setting("materialize_batch_size", int, 64, "cells computed per batch by materialize()", minimum=1),
     Setting("output_media_dest", str, None, "where computed media go when a column has no destination", uri=True),
     Setting("r2_account_id", str, None, "Cloudflare account id; gives https://<id>.r2.cloudflarestorage.com"),
     Setting("r2_endpoint_url", str, None, "Cloudflare R2 S3 endpoint"),
     Setting("r2_profile", str, None, "AWS credentials profile used for r2:// URIs"),
     Setting("request_timeout", float, 20.0, "seconds one storage request may take before it is retried or fails"),
-    Setting("retries", int, 1, "retries of a failed storage request (a dead endpoint fails within (retries+1) x request_timeout)"),
+    Setting("retries", int, 1, "retries of a failed storage request; a dead endpoint fails after about (retries+1) x request_timeout plus a few seconds of backoff", minimum=0),
     Setting("s3_endpoint_url", str, None, "S3 endpoint (else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's endpoint_url)"),
     Setting("s3_profile", str, None, "AWS credentials profile used for s3:// URIs"),
     Setting("show_progress", bool, True, "progress bars in materialize() (only when writing to a terminal)"),
     Setting("tigris_endpoint_url", str, "https://t3.storage.dev", "Tigris S3 endpoint"),
     Setting("tigris_profile", str, None, "AWS credentials profile used for tigris:// and t3.storage.dev URIs"),
-    Setting("upload_concurrency", int, None, "uploads in flight at once (default: 64 for S3, 32 for GCS/Azure, 8 local)"),
+    Setting("upload_concurrency", int, None, "uploads in flight at once (default: 64 for S3, 32 for GCS/Azure, 8 local)", minimum=1),
 ]
 SETTINGS: dict[str, Setting] = {s.key: s for s in _ROWS}
 assert list(SETTINGS) == sorted(SETTINGS)

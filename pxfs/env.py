@@ -15,7 +15,9 @@ True
 from __future__ import annotations
 
 import configparser
+import logging
 import os
+import re
 import threading
 import tomllib
 from pathlib import Path
@@ -52,7 +54,9 @@ class Env:
         self._values: dict[str, Any] = {}
         self._sources: dict[str, str] = {}
         self._tables: dict[str, dict[str, Any]] = {"public_urls": {}, "schemes": {}}
+        self._table_sources: dict[str, str] = {}
         self._azure_section: dict[str, Any] = {}
+        _configure_logging()
         self._load(overrides)
         self._storage_config = self.storage_config()  # validates destinations and aliases now
         self._storage: Storage | None = None
@@ -98,9 +102,10 @@ class Env:
             shown = "****" if s.secret and value else ("" if value is None else str(value))
             rows.append((key, shown, self.source_of(key)))
         for prefix, base in self._tables["public_urls"].items():
-            rows.append((f"public_urls.{prefix}", base, str(self.config_file)))
+            rows.append((f"public_urls.{prefix}", base, self._table_sources[f"public_urls.{prefix}"]))
         for alias, spec in self._tables["schemes"].items():
-            rows.append((f"schemes.{alias}", f"endpoint_url={spec.get('endpoint_url')} profile={spec.get('profile')}", str(self.config_file)))
+            rows.append((f"schemes.{alias}", f"endpoint_url={spec.get('endpoint_url')} profile={spec.get('profile')}",
+                         self._table_sources[f"schemes.{alias}"]))
         return rows
 
     def __repr__(self) -> str:
@@ -198,8 +203,10 @@ class Env:
         if name == "schemes":
             for alias, spec in raw.items():
                 self._tables["schemes"][alias] = _check_alias(alias, spec, source)
+                self._table_sources[f"schemes.{alias}"] = source
             return
         for prefix, base in raw.items():
+            self._table_sources[f"public_urls.{prefix}"] = source
             if not isinstance(base, str) or not base.startswith(("http://", "https://")):
                 raise ConfigError(f"{source}: public URL base for {prefix!r} must be an http(s) URL, got {base!r}")
             self._tables["public_urls"][prefix] = base
@@ -277,11 +284,12 @@ class Env:
         return _profile_endpoint(self["b2_profile"])
 
     def _azure(self) -> AzureSettings:
+        # pxfs settings (init, PXFS_AZURE_*), then Azure's own variables, then [azure] in the file.
         sec = self._azure_section
-        conn = self["azure_connection_string"] or sec.get("connection_string") or os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
-        name = self["azure_account_name"] or sec.get("account_name") or os.environ.get("AZURE_STORAGE_ACCOUNT_NAME")
-        key = self["azure_account_key"] or sec.get("account_key") or os.environ.get("AZURE_STORAGE_ACCOUNT_KEY")
-        sas = sec.get("sas_token") or os.environ.get("AZURE_STORAGE_SAS_TOKEN")
+        conn = self["azure_connection_string"] or os.environ.get("AZURE_STORAGE_CONNECTION_STRING") or sec.get("connection_string")
+        name = self["azure_account_name"] or os.environ.get("AZURE_STORAGE_ACCOUNT_NAME") or sec.get("account_name")
+        key = self["azure_account_key"] or os.environ.get("AZURE_STORAGE_ACCOUNT_KEY") or sec.get("account_key")
+        sas = os.environ.get("AZURE_STORAGE_SAS_TOKEN") or sec.get("sas_token")
         endpoint = None
         if conn:
             parts = _parse_connection_string(conn)
@@ -292,6 +300,22 @@ class Env:
                 name, endpoint = "devstoreaccount1", "http://127.0.0.1:10000/devstoreaccount1"
         return AzureSettings(account_name=name, account_key=key, connection_string=conn, sas_token=sas,
                              blob_endpoint=endpoint.rstrip("/") if endpoint else None)
+
+
+def _configure_logging() -> None:
+    """``PXFS_LOGGING_LEVEL=DEBUG`` logs pxfs's storage calls (never bodies or credentials) to stderr."""
+    level = os.environ.get("PXFS_LOGGING_LEVEL")
+    if not level:
+        return
+    logger = logging.getLogger("pxfs")
+    try:
+        logger.setLevel(level.upper())
+    except ValueError:
+        raise ConfigError(f"PXFS_LOGGING_LEVEL: {level!r} is not a logging level (DEBUG, INFO, WARNING, ...)") from None
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
 
 
 def _gcs() -> GcsSettings:
@@ -327,7 +351,7 @@ def _convert(setting: Setting, raw: Any, source: str) -> Any:
             if isinstance(raw, float) or (isinstance(raw, str) and not raw.strip().lstrip("-").isdigit()):
                 raise ValueError(raw)
             value: Any = int(raw)
-            if value < 0:
+            if value < (setting.minimum if setting.minimum is not None else 0):
                 raise ValueError(raw)
             return value
         if setting.type is float:
@@ -345,11 +369,17 @@ def _convert(setting: Setting, raw: Any, source: str) -> Any:
         raise ConfigError(f"{where}: {e}") from e
     except (TypeError, ValueError):
         shown = "****" if setting.secret else repr(raw)
-        raise ConfigError(f"{where}: expected a {_type_name(setting.type)}, got {shown}") from None
+        raise ConfigError(f"{where}: expected {_expected(setting)}, got {shown}") from None
 
 
 def _type_name(t: type) -> str:
     return {bool: "boolean", int: "non-negative integer", float: "positive number"}.get(t, "string")
+
+
+def _expected(setting: Setting) -> str:
+    if setting.type is int and setting.minimum:
+        return f"an integer >= {setting.minimum:g}"
+    return f"a {_type_name(setting.type)}"
 
 
 def _check_alias(alias: str, spec: Any, source: str) -> dict[str, Any]:
@@ -363,8 +393,11 @@ def _check_alias(alias: str, spec: Any, source: str) -> dict[str, Any]:
         raise ConfigError(f"{source}: [pxfs.schemes.{alias}] type must be \"s3\", got {spec.get('type')!r}")
     if alias in ("file", "http", "https", "gs", "gcs", "az", "abfs", "abfss", "s3"):
         raise ConfigError(f"{source}: {alias!r} is a built-in scheme and cannot be redefined")
-    if not alias.isidentifier() or alias.lower() != alias:
-        raise ConfigError(f"{source}: scheme alias {alias!r} must be lowercase letters, digits and _")
+    if not re.fullmatch(r"[a-z][a-z0-9+.\-]*", alias):
+        raise ConfigError(
+            f"{source}: scheme alias {alias!r} must start with a lowercase letter and contain only "
+            "lowercase letters, digits, '+', '.' and '-' (the URI scheme grammar)"
+        )
     return dict(spec)
 
 

@@ -91,12 +91,12 @@ def type_named(name: str) -> ColumnType:
 
 
 def as_type(value: Any, where: str) -> ColumnType:
-    """Accept ``pxt.Image``, ``pxt.Image()``, Python ``str/int/float/bool``; else TypeError."""
+    """Accept ``pxt.Image``, ``pxt.Image()``, Python ``str/int/float/bool``; else DataError."""
     py = {str: String, int: Int, float: Float, bool: Bool, dict: Json, list: Json, dt.datetime: Timestamp}
     if isinstance(value, ColumnType):
         return value
     if isinstance(value, type) and value in py:
         return py[value]
-    raise TypeError(
-        f"{where}: {value!r} is not a column type; use one of pxfs.{', pxfs.'.join(_BY_NAME)}"
-    )
+    from .errors import DataError
+
+    raise DataError(f"{where}: {value!r} is not a column type; use one of pxfs.{', pxfs.'.join(_BY_NAME)}")

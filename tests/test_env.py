@@ -70,7 +70,7 @@ def test_bad_destinations_name_the_variable(value: str, message: str, monkeypatc
 
 def test_bad_values_and_tables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PXFS_UPLOAD_CONCURRENCY", "many")
-    with pytest.raises(ConfigError, match="upload_concurrency .PXFS_UPLOAD_CONCURRENCY.: expected a non-negative integer"):
+    with pytest.raises(ConfigError, match="upload_concurrency .PXFS_UPLOAD_CONCURRENCY.: expected an integer >= 1"):
         Env.reset()
     monkeypatch.delenv("PXFS_UPLOAD_CONCURRENCY")
     write_config('[pxfs.schemes.minio]\ntype = "gcs"\n')
@@ -94,6 +94,8 @@ def test_user_alias_and_public_urls_from_config_toml() -> None:
     loc = env.storage.location("minio://bucket-name/out/a b.jpg")
     assert (loc.endpoint_url, loc.profile) == ("http://127.0.0.1:9000", "minio")
     assert pxt.url("minio://bucket-name/out/a b.jpg") == "https://cdn.example.com/media/a%20b.jpg"
+    # a prefix covers whole path segments only: out/ does not cover outside/
+    assert env.storage._public_base(env.storage.location("minio://bucket-name/outside/x.jpg")) is None
 
 
 def test_secrets_are_masked_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:

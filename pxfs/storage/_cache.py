@@ -1,7 +1,8 @@
 """A local cache of remote media in ``$PXFS_HOME/cache``, bounded by size, LRU-evicted.
 
-Entries are named by a hash of the URI. Stored media names are content-addressed, so a
-cached copy never goes stale. Hits refresh the file's mtime; when the total exceeds the
+Entries are named by a hash of the URI. Media pxfs stores are content-addressed, so their
+cached copies never go stale; a web URL inserted by reference is cached as first read
+(clear the cache to see later changes at that URL). Hits refresh the file's mtime; when the total exceeds the
 limit, the least recently used files are removed. Several processes may share the folder:
 writes go to a temporary file and are renamed into place.
 """

@@ -22,7 +22,7 @@ from ..errors import (
     ObjectNotFoundError,
     StorageError,
 )
-from ._config import StorageConfig
+from ._config import BUILTIN_ALIASES, StorageConfig
 from ._location import Location
 
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -122,12 +122,12 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
         if isinstance(e, bex.ProfileNotFound):
             return ConfigError(
                 f"AWS profile {e.kwargs.get('profile')!r} for {loc.scheme}:// is not in the AWS "
-                f"credentials or config files; fix {loc.scheme}_profile or add the profile"
+                f"credentials or config files; fix {_profile_key(loc)} or add the profile"
             )
         if isinstance(e, bex.NoCredentialsError):
             return AccessDeniedError(
                 errno.EACCES,
-                f"cannot {action} {where}: no AWS credentials found; set {loc.scheme}_profile "
+                f"cannot {action} {where}: no AWS credentials found; set {_profile_key(loc)} "
                 "(a profile in ~/.aws/credentials) or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
             )
         if isinstance(e, (bex.ReadTimeoutError, bex.ConnectTimeoutError, TimeoutError)):
@@ -165,15 +165,25 @@ def _client_error(e: Any, loc: Location, action: str, where: str) -> BaseExcepti
         return AccessDeniedError(
             errno.EACCES,
             f"cannot {action} {where}: access denied ({code}); check the credentials of "
-            f"{loc.scheme}_profile and the bucket's permissions",
+            f"{_profile_key(loc)} and the bucket's permissions",
         )
     if code in _NO_KEY or status == 404:
         return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {where}: no such object")
     return StorageError(errno.EIO, f"cannot {action} {where}: {code or status}: {err.get('Message', '')}")
 
 
+def _profile_key(loc: Location) -> str:
+    if loc.scheme in BUILTIN_ALIASES:
+        return f"{loc.scheme}_profile"
+    return f"profile in [pxfs.schemes.{loc.scheme}]"
+
+
 def _hint(loc: Location) -> str:
-    return "s3_endpoint_url or AWS_ENDPOINT_URL_S3" if loc.scheme == "s3" else f"{loc.scheme}_endpoint_url"
+    if loc.scheme == "s3":
+        return "s3_endpoint_url or AWS_ENDPOINT_URL_S3"
+    if loc.scheme in BUILTIN_ALIASES:
+        return f"{loc.scheme}_endpoint_url"
+    return f"endpoint_url in [pxfs.schemes.{loc.scheme}]"
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -179,7 +179,7 @@ class Storage:
         items = enumerate(sources)
         results: dict[int, Any] = {}
         failed: list[BaseException] = []
-        per_item_timeout = self.config.request_timeout * (self.config.retries + 1) + 10
+        base_timeout = self.config.request_timeout * (self.config.retries + 1) + 10
 
         async def upload(i: int, src: Source) -> Stored:
             name = names[i] if names is not None else None
@@ -191,11 +191,18 @@ class Storage:
                 fname = name or prefix + content_name(ext=ext, digest=digest)[0]
                 target = dest_loc.join(fname)
                 size = os.path.getsize(local)
-                await _write_file(fs, target, local, backend.write_kwargs(content_type(fname)))
+                # A stalled upload fails; a slow one that progresses at 1 MiB/s or more does not.
+                await asyncio.wait_for(
+                    _write_file(fs, target, local, backend.write_kwargs(content_type(fname))),
+                    base_timeout + size / 2**20,
+                )
                 return Stored(target.uri, size, digest)
             fname, digest = content_name(data, ext)
             target = dest_loc.join(name or prefix + fname)
-            await _write_bytes(fs, target, data, backend.write_kwargs(content_type(target.name)))
+            await asyncio.wait_for(
+                _write_bytes(fs, target, data, backend.write_kwargs(content_type(target.name))),
+                base_timeout + len(data) / 2**20,
+            )
             return Stored(target.uri, len(data), digest)
 
         async def worker() -> None:
@@ -203,7 +210,7 @@ class Storage:
                 if failed and not return_exceptions:
                     return
                 try:
-                    results[i] = await asyncio.wait_for(upload(i, src), per_item_timeout)
+                    results[i] = await upload(i, src)
                 except Exception as exc:  # translated below, per item
                     err = self._translate(exc, dest_loc, src)
                     results[i] = err
@@ -220,15 +227,15 @@ class Storage:
     def _translate(self, exc: BaseException, dest: Location, src: Source) -> BaseException:
         if isinstance(exc, StorageError | InvalidURIError):
             return exc
-        if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+        err = self.backend(dest).translate(exc, dest, "upload to")
+        if err is None and isinstance(exc, asyncio.TimeoutError | TimeoutError):
             from ..errors import EndpointTimeoutError
 
-            err: BaseException = EndpointTimeoutError(
-                110, f"cannot upload to {dest.uri}: no answer within {self.config.request_timeout:g}s "
-                "per request; check the endpoint or raise request_timeout"
+            err = EndpointTimeoutError(
+                110, f"cannot upload to {dest.uri} at {dest.endpoint_url or dest.kind}: no answer in time "
+                f"(request_timeout={self.config.request_timeout:g}s); check the endpoint or raise request_timeout"
             )
-        else:
-            err = self.backend(dest).translate(exc, dest, "upload to") or exc
+        err = err or exc
         if err is not exc:
             err.__cause__ = exc
         return err
@@ -294,15 +301,23 @@ class Storage:
     def url(self, uri: str | os.PathLike[str] | Location, expires_in: int = 3600) -> str:
         """An http(s) URL a plain GET can fetch (public base, presigned, or ``file://``)."""
         loc = self.location(uri)
-        for prefix, base in self.config.public_urls:
-            if loc.uri.startswith(prefix):
-                rest = loc.uri[len(prefix):].lstrip("/")
-                return f"{base.rstrip('/')}/{quote(rest)}"
+        public = self._public_base(loc)
+        if public is not None:
+            return public
         if loc.kind in ("local", "http"):
             return loc.uri
         fs = self.filesystem(loc)
         with self._errors(loc, "sign a URL for"):
             return str(self.backend(loc).signed_url(fs, loc, expires_in))
+
+    def _public_base(self, loc: Location) -> str | None:
+        """The ``[pxfs.public_urls]`` URL of `loc`, if a prefix covers it (whole segments only)."""
+        for prefix, base in self.config.public_urls:
+            head = prefix.rstrip("/")
+            if loc.uri == head or loc.uri.startswith(head + "/"):
+                rest = loc.uri[len(head):].lstrip("/")
+                return f"{base.rstrip('/')}/{quote(rest)}"
+        return None
 
     def urls(self, uris: Sequence[str | None], expires_in: int = 3600) -> list[str | None]:
         """:meth:`url` for many URIs (None stays None); S3 batches are signed fast (see _sigv4)."""
@@ -312,7 +327,7 @@ class Storage:
             if uri is None:
                 continue
             loc = self.location(uri)
-            if loc.kind != "s3" or any(loc.uri.startswith(p) for p, _ in self.config.public_urls):
+            if loc.kind != "s3" or self._public_base(loc) is not None:
                 out[i] = self.url(loc, expires_in)
                 continue
             fs = self.filesystem(loc)

@@ -54,7 +54,7 @@ def check_media(storage: Storage, col: ColumnMeta, value: Any, where: str) -> Me
         return MediaValue(where, upload=bytes(value))
     if not isinstance(value, (str, os.PathLike)):
         raise DataError(
-            f"{where}: expected a file path, a URL or an image for a {col.type.name} column, "
+            f"{where}: expected a file path, a URL or an image for this {col.type.name} column, "
             f"got {type(value).__name__}"
         )
     text = os.fspath(value)

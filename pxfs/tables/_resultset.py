@@ -81,7 +81,9 @@ class ResultSet:
     def __repr__(self) -> str:
         rows = [[_text(self._data[c][i]) for c in self._columns] for i in range(min(self._len, 50))]
         widths = [min(60, max([len(c)] + [len(r[j]) for r in rows])) for j, c in enumerate(self._columns)]
-        line = lambda cells: "  ".join(s[:w].ljust(w) for s, w in zip(cells, widths))  # noqa: E731
+        def line(cells: list[str]) -> str:
+            return "  ".join((s if len(s) <= w else s[: w - 1] + "…").ljust(w) for s, w in zip(cells, widths))
+
         out = [line(self._columns), line(["-" * w for w in widths])] + [line(r) for r in rows]
         if self._len > 50:
             out.append(f"... {self._len - 50} more rows")
