@@ -311,3 +311,34 @@ def test_pxfs_open_reads_through_the_cache(moto_server: object, monkeypatch: pyt
     assert pxt.url(a).startswith(moto_server.endpoint_url)  # type: ignore[attr-defined]
     assert pxt.put_many([b"1", b"2"], "s3://open-cache/y/") == [
         pxt.put(b"1", "s3://open-cache/y/"), pxt.put(b"2", "s3://open-cache/y/")]
+
+
+def test_destinations_are_pinned_and_replace_cleans_up(images: list[Path], tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    pxt.init({"output_media_dest": "global-out"})  # a relative path, resolved now
+    t = pxt.create_table("pinned", {"img": pxt.Image})
+    t.insert(img=str(images[0]))
+    t.add_computed_column(r=t.img.rotate(90))
+    t.add_computed_column(local=t.img.flip("vertical"), destination="rel/out")
+    monkeypatch.chdir(tmp_path / "src")
+    pxt.init({"output_media_dest": str(tmp_path / "elsewhere")})
+    row = t.select(t.r.fileurl, t.local.fileurl).collect()[0]
+    assert row["r_fileurl"].startswith(f"file://{tmp_path}/global-out/")
+    assert row["local_fileurl"].startswith(f"file://{tmp_path}/rel/out/")
+    old = Path(row["local_fileurl"][7:])
+    t.add_computed_column(local=t.img.flip("horizontal"), destination=str(tmp_path / "rel/out"), if_exists="replace")
+    assert not old.exists()
+    assert t.select(t.local.fileurl).collect()[0]["local_fileurl"] != row["local_fileurl"]
+
+
+def test_unreadable_image_names_row_and_column(tmp_path: Path) -> None:
+    good = write_image(tmp_path / "good.jpg", "JPEG")
+    data = good.read_bytes()
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(data[: len(data) // 2])
+    t = pxt.create_table("damaged", {"img": pxt.Image})
+    t.insert([{"img": str(good)}, {"img": str(bad)}])
+    with pytest.raises(pxt.DataError, match=r"row 1, column 'img': file://.*bad.jpg is not a readable image"):
+        t.select(t.img).collect()
+    assert t.select(t.img.fileurl).collect()["img_fileurl"][1].endswith("bad.jpg")

@@ -187,7 +187,8 @@ def _evaluate_column(env: Any, meta: TableMeta, expr: Expr, data: dict[str, list
         if col.is_computed:
             values = [None if err else v for v, err in zip(values, data[f"{col.phys}_err"])]
         if col.type.name == "Image":
-            return [_open_image(storage, v) if v is not None else None for v in values]
+            return [_open_image(storage, v, col.name, rid) if v is not None else None
+                    for v, rid in zip(values, data["_rowid"])]
         if col.is_media:
             return [storage.localpath(v) if v is not None else None for v in values]
         if col.type.name == "Json":
@@ -226,11 +227,18 @@ def _evaluate_column(env: Any, meta: TableMeta, expr: Expr, data: dict[str, list
     raise DataError(f"{expr.describe()} cannot be selected")
 
 
-def _open_image(storage: Any, uri: str) -> Any:
-    from PIL import Image
+def _open_image(storage: Any, uri: str, column: str, rowid: int) -> Any:
+    from PIL import Image, UnidentifiedImageError
 
-    img = Image.open(storage.localpath(uri))
-    img.load()
+    path = storage.localpath(uri)
+    try:
+        img = Image.open(path)
+        img.load()
+    except (UnidentifiedImageError, OSError) as e:
+        raise DataError(
+            f"row {rowid}, column {column!r}: {uri} is not a readable image ({e}); select "
+            f"{column}.fileurl to find it, or delete the row"
+        ) from e
     return img
 
 

@@ -313,18 +313,19 @@ class Table:
         dest: str | None = None
         if out_type.is_media:
             env = self._env()
-            dest = os.fspath(destination) if destination is not None else (
+            chosen = os.fspath(destination) if destination is not None else (
                 env.default_output_media_dest or str(env.media_dir)
             )
-            env.storage.check_writable(dest)  # raises naming the destination; nothing is added
+            # Pinned now, in canonical form: the column's files stay in one place even if
+            # output_media_dest or the working directory change later.
+            dest = env.storage.check_writable(chosen).uri  # raises naming it; nothing is added
         elif destination is not None:
             raise DataError(f"computed column {name!r} produces {out_type.name}, not media; it takes no destination")
-        if meta.has_column(name):
+        if meta.has_column(name) and if_exists == "error":
             old = meta.column(name)
-            if old.computed == expr.to_dict() and old.destination == (None if destination is None else dest):
-                return UpdateStatus(0, meta.version)
-        return self._add_columns({name: out_type}, {name: expr.to_dict()},
-                                 None if destination is None else dest, if_exists)
+            if old.computed == expr.to_dict() and old.destination == dest:
+                return UpdateStatus(0, meta.version)  # the same definition again: nothing to do
+        return self._add_columns({name: out_type}, {name: expr.to_dict()}, dest, if_exists)
 
     def _check_expr(self, meta: TableMeta, name: str, expr: Expr) -> None:
         for e in expr.walk():
@@ -345,6 +346,7 @@ class Table:
     ) -> UpdateStatus:
         if if_exists not in ("error", "ignore", "replace"):
             raise DataError(f"if_exists must be 'error', 'ignore' or 'replace', got {if_exists!r}")
+        replaced: list[str] = []
         with self._env().catalog.transaction() as con:
             meta = self._meta(con)
             version = meta.version + 1
@@ -362,6 +364,7 @@ class Table:
                             f"table {self._path!r} already has a column {name!r}; drop it first or pass "
                             "if_exists='replace'"
                         )
+                    replaced += _owned_uris(con, meta, meta.column(name))
                     self._drop_in(con, meta, name, version)
                 col = ColumnMeta(next_col, name, ctype, computed.get(name), destination, version)
                 next_col += 1
@@ -378,7 +381,7 @@ class Table:
                 return UpdateStatus(0, meta.version)
             con.execute("update tables set version = ?, next_col = ? where id = ?", [version, next_col, meta.id])
             _log_version(con, meta.id, version, f"add column {', '.join(specs)}", 0)
-        return UpdateStatus(0, version)
+        return UpdateStatus(0, version, remove_media(replaced))
 
     def drop_column(self, name: str) -> UpdateStatus:
         """Drop a column and remove the media objects pxfs wrote for it."""
