@@ -7,4 +7,4 @@ if [ ! -x "$PY" ]; then
 fi
 echo "==> installing pxfs[$1]"
 "$PY" -m pip install -q --disable-pip-version-check --upgrade pip
-"$PY" -m pip install -q --disable-pip-version-check -e ".[$1]"
+"$PY" -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[$1]"
