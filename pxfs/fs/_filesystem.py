@@ -39,6 +39,7 @@ from typing import Any
 from fsspec import AbstractFileSystem
 from fsspec.callbacks import DEFAULT_CALLBACK
 
+from ..catalog import load_table
 from . import _catalog as q
 from ._paths import Node, cell_name, fs_name, resolve, split
 from ._snapshot import SnapshotCache, snapshot_bytes
@@ -116,28 +117,70 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         split(path)
         with self._env().catalog.connect() as con:
             node = resolve(con, path)
-            entries = self._children(con, node) if _is_dir(node) else [self._entry(con, node)]
+            entries = [e for e, _ in self._children(con, node)] if _is_dir(node) else [self._entry(con, node)]
         return entries if detail else [e["name"] for e in entries]
 
-    def _children(self, con: Any, node: Node) -> list[dict[str, Any]]:
+    def find(self, path: str, maxdepth: int | None = None, withdirs: bool = False, detail: bool = False,
+             **kwargs: Any) -> Any:
+        """Everything below `path`, as fsspec's ``find`` (and so ``glob`` and ``du``) define it,
+        listed on one catalog connection instead of one per directory."""
+        if maxdepth is not None and maxdepth < 1:
+            raise ValueError("maxdepth must be at least 1")
+        path = self._strip_protocol(path)
+        split(path)
+        out: dict[str, dict[str, Any]] = {}
+        with self._env().catalog.connect() as con:
+            try:
+                node = resolve(con, path)
+            except FileNotFoundError:
+                return {} if detail else []
+            if not _is_dir(node):
+                out[path] = self._entry(con, node)
+            else:
+                if withdirs and path != "":
+                    out[path] = self._entry(con, node)
+                todo = [(node, 1)]
+                while todo:
+                    parent, depth = todo.pop()
+                    for entry, child in self._children(con, parent):
+                        if entry["type"] != "directory":
+                            out[entry["name"]] = entry
+                            continue
+                        if withdirs:
+                            out[entry["name"]] = entry
+                        if child is not None and (maxdepth is None or depth < maxdepth):
+                            todo.append((child, depth + 1))
+        names = sorted(out)
+        return {n: out[n] for n in names} if detail else names
+
+    def _children(self, con: Any, node: Node) -> list[tuple[dict[str, Any], Node | None]]:
+        """``(entry, node)`` for what is directly in directory `node` (node None for files)."""
+        out: list[tuple[dict[str, Any], Node | None]] = []
         if node.kind in ("root", "dir"):
             dirs, tables = q.children(con, node.dotted)
-            out = [{"name": fs_name(p), "size": 0, "type": "directory", "mtime": created}
-                   for p, created in dirs]
-            for p, table_id, version in tables:
-                when = q.version_times(con, table_id).get(version)
-                common = {"table": p, "version": version, "mtime": when}
-                out.append({"name": fs_name(p), "size": 0, "type": "directory", **common})
-                out.append({"name": fs_name(p) + ".parquet", "size": None, "type": "file", **common})
-            return sorted(out, key=lambda e: e["name"])
+            for p, created in dirs:
+                out.append(({"name": fs_name(p), "size": 0, "type": "directory", "mtime": created},
+                            Node("dir", fs_name(p), p)))
+            for p, _table_id, _version in tables:
+                meta = load_table(con, p)
+                if meta is None:  # dropped meanwhile
+                    continue
+                when = q.version_times(con, meta.id).get(meta.version)
+                common = {"table": p, "version": meta.version, "mtime": when}
+                out.append(({"name": fs_name(p), "size": 0, "type": "directory", **common},
+                            Node("table", fs_name(p), p, meta)))
+                out.append(({"name": fs_name(p) + ".parquet", "size": None, "type": "file", **common}, None))
+            return sorted(out, key=lambda pair: pair[0]["name"])
         assert node.meta is not None
         if node.kind == "table":
-            return [self._column_entry(node, c) for c in node.meta.columns]
+            return [(self._column_entry(node, c), Node("column", f"{node.path}/{c.name}", node.meta.path,
+                                                        node.meta, column=c))
+                    for c in node.meta.columns]
         assert node.kind == "column" and node.column is not None
         if not node.column.is_media:
             return []  # scalar values are in the Parquet snapshot, not in files
         times = q.version_times(con, node.meta.id)
-        return [self._cell_entry(node.path, node.meta, node.column, c, times)
+        return [(self._cell_entry(node.path, node.meta, node.column, c, times), None)
                 for c in q.cells(con, node.meta, node.column)]
 
     def _entry(self, con: Any, node: Node) -> dict[str, Any]:
