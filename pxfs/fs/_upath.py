@@ -1,9 +1,9 @@
 """`PxfsPath`: ``upath.UPath("pxfs://dir/table/img")`` over :class:`~._filesystem.PxfsFileSystem`.
 
 Needs the optional package ``universal_pathlib`` (``pip install 'pxfs[all]'``). Reading
-(``iterdir``, ``glob``, ``read_bytes``, ``stat``) works as on any UPath; writing is what the
-filesystem allows (``PermissionError`` except ``write_bytes`` into a media column, which
-fsspec routes to ``pipe``... see the filesystem docs).
+(``iterdir``, ``glob``, ``read_bytes``, ``stat``, ``open``) works as on any UPath. Writing
+through a UPath (``write_bytes``, ``unlink``, ``mkdir``) raises ``PermissionError``: add
+rows with ``fsspec.filesystem("pxfs").put`` / ``.pipe`` into a media column directory.
 """
 
 from __future__ import annotations
