@@ -708,8 +708,7 @@ def make_server(env: Any, port: int | None = None) -> tuple[http.server.Threadin
 def _cmd_serve(args: argparse.Namespace) -> int:
     env = _env()
     server, routes, unmapped = make_server(env, args.port)
-    host, port = server.server_address[:2]
-    base = f"http://{host}:{port}"
+    base = f"http://127.0.0.1:{server.server_address[1]}"
     print(f"serving local media on {base} (Ctrl-C to stop)")
     for prefix, folder in routes:
         print(f"  {base}{prefix} -> {folder}")

@@ -55,7 +55,7 @@ class PxfsFile(io.BufferedReader):
     """A read-only, seekable file of ``pxfs://``; ``path`` and ``size`` as fsspec files have."""
 
     def __init__(self, raw: io.RawIOBase | io.BytesIO, path: str, size: int) -> None:
-        super().__init__(raw)  # type: ignore[arg-type]  # BytesIO has readinto, which is all it needs
+        super().__init__(raw)  # a BytesIO works too: BufferedReader needs only readinto
         self.path = path
         self.size = size
 
@@ -256,11 +256,11 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         split(path)
         with self._env().catalog.connect() as con:
             entry = self._entry(con, resolve(con, path))
-        when = entry.get("mtime")
+        when: dt.datetime | None = entry.get("mtime")
         if when is None:
             stamp = os.path.getmtime(self._env().catalog_path)
             when = dt.datetime.fromtimestamp(stamp).astimezone()
-        return when  # type: ignore[no-any-return]
+        return when
 
     def du(self, path: str, total: bool = True, maxdepth: int | None = None, withdirs: bool = False,
            **kwargs: Any) -> int | dict[str, int | None]:
