@@ -508,3 +508,44 @@ def test_upath_entry_point_so_upath_needs_no_pxfs_import() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ.copy(),
                          check=True)
     assert out.stdout.strip() == "PxfsPath"
+
+
+# -- more of the write rule, snapshots of past versions, pickling ------------------------------------
+
+def test_put_of_a_folder_is_all_or_nothing(tmp_path: Path, fs: PxfsFileSystem) -> None:
+    t = pxt.create_table("album", {"img": pxt.Image})
+    flat = tmp_path / "flat"
+    for i in range(3):
+        write_image(flat / f"p{i}.jpg", "JPEG", seed=i)
+    fs.put(f"{flat}/", "pxfs://album/img/", recursive=True)
+    assert t.count() == 3 and t.version == 2  # one insert, one version
+    write_image(flat / "nested" / "deep.jpg", "JPEG")
+    with pytest.raises(PermissionError, match="cannot create directories"):
+        fs.put(f"{flat}/", "pxfs://album/img/", recursive=True)
+    assert t.count() == 3
+    fs.pipe({"pxfs://album/img/a.png": (flat / "p0.jpg").read_bytes(),
+             "pxfs://album/img/b.png": (flat / "p1.jpg").read_bytes()})
+    assert t.count() == 5 and t.version == 3
+    assert fs.ls("pxfs://album/img", detail=False)[-2:] == ["album/img/3.jpg", "album/img/4.jpg"]
+
+
+def test_a_past_version_computes_only_the_cells_it_holds(tmp_path: Path, fs: PxfsFileSystem) -> None:
+    t = make_films(tmp_path, n=2)
+    pinned = t.version
+    t.insert(img=str(write_image(tmp_path / "late.jpg", "JPEG", seed=7)), title="late", year=2030)
+    df = pd.read_parquet(io.BytesIO(fs.cat_file(f"pxfs://demo/films@{pinned}.parquet")))
+    assert df["title"].tolist() == ["film 0", "film 1"] and df["rot"].notna().all()
+    assert owed(fs, "pxfs://demo/films/rot") == ["demo/films/rot/2.png"]  # the later row stays owed
+    assert df["rot"].tolist() == t.where(t.year < 2030).select(t.rot.fileurl).collect()["rot_fileurl"]
+
+
+def test_filesystem_pickles_and_holds_no_state_between_calls(tmp_path: Path, fs: PxfsFileSystem) -> None:
+    import pickle
+
+    make_films(tmp_path, n=1)
+    again = pickle.loads(pickle.dumps(fs))
+    assert isinstance(again, PxfsFileSystem) and again.ls("pxfs://demo", detail=False) == fs.ls(
+        "pxfs://demo", detail=False)
+    assert fsspec.filesystem("pxfs") is not fs  # no instance cache keyed by arguments
+    pxt.drop_table("demo.films")
+    assert fs.ls("pxfs://demo", detail=False) == []  # read from the catalog at every call
