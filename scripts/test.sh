@@ -7,27 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 AZURITE_VERSION=3.35.0
-PY=.venv/bin/python
 
-if [ ! -x "$PY" ]; then
-    echo "==> creating .venv"
-    python3 -m venv .venv
-fi
-
-PIP=("$PY" -m pip install -q --disable-pip-version-check)
-echo "==> installing pxfs with its test extras"
-"${PIP[@]}" --upgrade pip
-# Two steps: left to itself, pip takes the newest boto3 (for moto), whose botocore is
-# newer than aiobotocore (for s3fs) allows, and backtracks through aiobotocore releases
-# for tens of minutes. So resolve s3fs/aiobotocore/botocore first, then ask for a boto3
-# no newer than that botocore (boto3 and botocore are released in lockstep).
-"${PIP[@]}" -e '.[all]'
-botocore_version=$("$PY" -c 'import importlib.metadata as m; print(m.version("botocore"))' 2>/dev/null || true)
-if [ -n "$botocore_version" ]; then
-    "${PIP[@]}" -e '.[test]' "boto3<=$botocore_version"
-else
-    "${PIP[@]}" -e '.[test]'
-fi
+# Creates .venv if missing and installs pxfs[test] pinned by constraints.txt (no resolver
+# backtracking: boto3 must match the botocore that aiobotocore allows). Sets PY.
+source scripts/venv.sh test
 
 if [ ! -x .tools/node_modules/.bin/azurite-blob ]; then
     echo "==> installing Azurite $AZURITE_VERSION into .tools/"
