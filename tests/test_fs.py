@@ -97,11 +97,16 @@ def test_registered_through_the_entry_point_without_importing_pxfs(tmp_path: Pat
         print(type(fs).__module__, fs.ls("pxfs://plain/img", detail=False))
         with fsspec.open("pxfs://plain/img/0.jpg") as f:
             print(len(f.read()))
+        import duckdb, pandas
+        duckdb.register_filesystem(fsspec.filesystem("pxfs"))  # the documented one-liner
+        print(duckdb.sql("select img from read_parquet('pxfs://plain.parquet')").fetchall()[0][0])
+        print(pandas.read_parquet("pxfs://plain.parquet")["img"][0])
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ.copy(),
                          check=True)
-    assert out.stdout.split("\n")[:2] == [
-        "pxfs.fs._filesystem ['plain/img/0.jpg']", str((tmp_path / "a.jpg").stat().st_size)]
+    fileurl = f"file://{tmp_path / 'a.jpg'}"
+    assert out.stdout.split("\n")[:4] == [
+        "pxfs.fs._filesystem ['plain/img/0.jpg']", str((tmp_path / "a.jpg").stat().st_size), fileurl, fileurl]
     assert PxfsFileSystem.protocol == "pxfs" and isinstance(fsspec.filesystem("pxfs"), PxfsFileSystem)
 
 
@@ -429,6 +434,7 @@ GETS: list[tuple[str, Any, Any, dict[str, Any]]] = [
     ("1e dir recursive maxdepth 1", "demo/sub", "", {"recursive": True, "maxdepth": 1}),
     ("1e dir/ recursive maxdepth 2", "demo/films/", "", {"recursive": True, "maxdepth": 2}),
     ("1e dir to new dir", "demo/films", "newdir/", {"recursive": True}),
+    ("dir and file with the same name prefix", "demo/films", "", {"recursive": True}),
     ("glob to existing dir", "demo/films/img/[12].jpg", "", {}),
     ("glob to new dir", "demo/*/clips/doc/*", "newdir/", {}),
     ("glob recursive", "demo/sub/*", "", {"recursive": True}),
@@ -453,6 +459,8 @@ def test_get_matches_fsspec_local(tree: tuple[Path, LocalFileSystem], fs: PxfsFi
                             for p in dest.rglob("*")})
         assert results[0] == results[1], scenario
         assert results[0] or scenario == "1e dir, not recursive", scenario
+        if scenario == "dir and file with the same name prefix":  # demo/films, not demo/films.parquet
+            assert "films/img/0.jpg" in results[0] and not any("parquet" in k for k in results[0])
 
 
 def test_open_text_compression_and_fsspec_open_files(tree: tuple[Path, LocalFileSystem]) -> None:

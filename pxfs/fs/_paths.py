@@ -21,7 +21,7 @@ and to the listing in ``_filesystem.py``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..catalog import ColumnMeta, TableMeta, load_table
@@ -47,7 +47,6 @@ class Node:
     version: int | None = None  # snapshot: the pinned version, None for the current one
     column: ColumnMeta | None = None
     cell: q.Cell | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
