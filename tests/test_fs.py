@@ -508,9 +508,7 @@ def test_upath_reads_pxfs_without_warnings(tree: tuple[Path, LocalFileSystem]) -
 def test_upath_entry_point_so_upath_needs_no_pxfs_import() -> None:
     from importlib.metadata import entry_points
 
-    if "pxfs" not in {ep.name for ep in entry_points(group="universal_pathlib.implementations")}:
-        pytest.xfail("pyproject.toml lacks [project.entry-points.\"universal_pathlib.implementations\"] "
-                     "pxfs = \"pxfs.fs:PxfsPath\"; until then `import pxfs.fs` before UPath('pxfs://...')")
+    assert "pxfs" in {ep.name for ep in entry_points(group="universal_pathlib.implementations")}
     script = ("import warnings; warnings.simplefilter('error'); from upath import UPath; "
               "print(type(UPath('pxfs://')).__name__)")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ.copy(),
