@@ -32,12 +32,11 @@ from ..errors import (
     AccessDeniedError,
     BucketNotFoundError,
     ConfigError,
-    EndpointTimeoutError,
-    EndpointUnreachableError,
     ObjectNotFoundError,
     StorageError,
 )
 from ._config import AzureSettings, StorageConfig
+from ._errors import bucket_missing, exception_chain, timed_out, unreachable
 from ._location import Location
 
 __all__ = ["AzureClientSpec", "PxfsAzureBlobFileSystem", "filesystem", "signed_url", "translate", "write_kwargs"]
@@ -241,21 +240,15 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
     if isinstance(exc, (StorageError, ConfigError)):
         return exc
     where = f"{loc.uri} at {_endpoint(loc)}"
-    chain = _chain(exc)
+    chain = exception_chain(exc)
     for e in chain:
         if isinstance(e, ConfigError):
             return e
         if isinstance(e, (ServiceRequestTimeoutError, ServiceResponseTimeoutError, TimeoutError)):
-            return EndpointTimeoutError(
-                errno.ETIMEDOUT,
-                f"cannot {action} {where}: the endpoint did not answer in time; check that it is up "
-                "and reachable, or raise request_timeout",
-            )
+            return timed_out(action, where)
         if isinstance(e, (ServiceRequestError, ServiceResponseError)):
-            return EndpointUnreachableError(
-                errno.ECONNREFUSED,
-                f"cannot {action} {where}: could not connect to the endpoint; check that it is up and "
-                "that the account URL is right (BlobEndpoint of AZURE_STORAGE_CONNECTION_STRING)",
+            return unreachable(
+                action, where, "that the account URL is right (BlobEndpoint of AZURE_STORAGE_CONNECTION_STRING)"
             )
         if isinstance(e, HttpResponseError):
             return _http_error(e, loc, action, where, isinstance(e, ClientAuthenticationError))
@@ -284,11 +277,7 @@ def _http_error(e: Any, loc: Location, action: str, where: str, auth: bool) -> B
 
 
 def _no_container(loc: Location, action: str) -> BucketNotFoundError:
-    return BucketNotFoundError(
-        errno.ENOENT,
-        f"cannot {action} {loc.uri}: container {loc.bucket!r} does not exist at {_endpoint(loc)}; "
-        "create it or fix the destination",
-    )
+    return bucket_missing(loc, action, _endpoint(loc), noun="container")
 
 
 def _denied(loc: Location, action: str, where: str, code: str) -> AccessDeniedError:
@@ -316,12 +305,3 @@ def _connection_string_part(conn: str | None, name: str) -> str | None:
         if sep and key.strip().lower() == name:
             return value.strip()
     return None
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    e: BaseException | None = exc
-    while e is not None and e not in seen:
-        seen.append(e)
-        e = e.__cause__ or e.__context__
-    return seen

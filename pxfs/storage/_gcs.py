@@ -34,14 +34,12 @@ from gcsfs.retry import HttpError, is_retriable, validate_response
 
 from ..errors import (
     AccessDeniedError,
-    BucketNotFoundError,
     ConfigError,
-    EndpointTimeoutError,
-    EndpointUnreachableError,
     ObjectNotFoundError,
     StorageError,
 )
 from ._config import StorageConfig
+from ._errors import bucket_missing, exception_chain, timed_out, unreachable
 from ._location import Location
 
 __all__ = ["PxfsGCSFileSystem", "filesystem", "signed_url", "translate", "write_kwargs"]
@@ -143,7 +141,7 @@ class PxfsGCSFileSystem(GCSFileSystem):  # type: ignore[misc]  # gcsfs is untype
         try:
             return await super()._rm(path, *args, **kwargs)
         except FileNotFoundError as e:
-            if any(isinstance(c, _NotFound) and c.bucket_missing for c in _chain(e)):
+            if any(isinstance(c, _NotFound) and c.bucket_missing for c in exception_chain(e)):
                 raise
             return []
 
@@ -300,29 +298,17 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
     if isinstance(exc, (StorageError, ConfigError)):
         return exc
     where = f"{loc.uri} at {_endpoint(loc)}"
-    chain = _chain(exc)
+    chain = exception_chain(exc)
     for e in chain:
         if isinstance(e, _NotFound) and e.bucket_missing:
-            return BucketNotFoundError(
-                errno.ENOENT,
-                f"cannot {action} {loc.uri}: bucket {loc.bucket!r} does not exist at {_endpoint(loc)}; "
-                "create it or fix the destination",
-            )
+            return bucket_missing(loc, action, _endpoint(loc))
     for e in chain:
         if isinstance(e, (ConfigError, StorageError)):
             return e
         if isinstance(e, TimeoutError):  # aiohttp's ServerTimeoutError and asyncio's
-            return EndpointTimeoutError(
-                errno.ETIMEDOUT,
-                f"cannot {action} {where}: the endpoint did not answer in time; check that it is up "
-                "and reachable, or raise request_timeout",
-            )
+            return timed_out(action, where)
         if isinstance(e, aiohttp.ClientConnectionError):
-            return EndpointUnreachableError(
-                errno.ECONNREFUSED,
-                f"cannot {action} {where}: could not connect to the endpoint; check that it is up "
-                "(STORAGE_EMULATOR_HOST for an emulator)",
-            )
+            return unreachable(action, where, "that STORAGE_EMULATOR_HOST is right, for an emulator")
         if isinstance(e, google.auth.exceptions.GoogleAuthError):
             # Not the provider's text: it may quote token details.
             return AccessDeniedError(
@@ -345,12 +331,3 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
 
 def _endpoint(loc: Location) -> str:
     return loc.endpoint_url or _GCS_ENDPOINT
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    e: BaseException | None = exc
-    while e is not None and e not in seen:
-        seen.append(e)
-        e = e.__cause__ or e.__context__
-    return seen

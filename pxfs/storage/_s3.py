@@ -15,14 +15,12 @@ import s3fs
 
 from ..errors import (
     AccessDeniedError,
-    BucketNotFoundError,
     ConfigError,
-    EndpointTimeoutError,
-    EndpointUnreachableError,
     ObjectNotFoundError,
     StorageError,
 )
 from ._config import BUILTIN_ALIASES, StorageConfig
+from ._errors import bucket_missing, exception_chain, timed_out, unreachable
 from ._location import Location
 
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -118,7 +116,7 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
     if isinstance(exc, StorageError):
         return exc
     where = f"{loc.uri} at {_endpoint(loc)}"
-    for e in _chain(exc):
+    for e in exception_chain(exc):
         if isinstance(e, bex.ProfileNotFound):
             return ConfigError(
                 f"AWS profile {e.kwargs.get('profile')!r} for {loc.scheme}:// is not in the AWS "
@@ -131,17 +129,9 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
                 "(a profile in ~/.aws/credentials) or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
             )
         if isinstance(e, (bex.ReadTimeoutError, bex.ConnectTimeoutError, TimeoutError)):
-            return EndpointTimeoutError(
-                errno.ETIMEDOUT,
-                f"cannot {action} {where}: the endpoint did not answer in time; check that it is "
-                "up and reachable, or raise request_timeout",
-            )
+            return timed_out(action, where)
         if isinstance(e, bex.EndpointConnectionError):
-            return EndpointUnreachableError(
-                errno.ECONNREFUSED,
-                f"cannot {action} {where}: could not connect to the endpoint; check that it is up "
-                f"and that the endpoint URL is right ({_hint(loc)})",
-            )
+            return unreachable(action, where, f"that the endpoint URL is right ({_hint(loc)})")
         if isinstance(e, bex.ClientError):
             return _client_error(e, loc, action, where)
     if isinstance(exc, FileNotFoundError):
@@ -156,11 +146,7 @@ def _client_error(e: Any, loc: Location, action: str, where: str) -> BaseExcepti
     code = str(err.get("Code", ""))
     status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     if code in _NO_BUCKET:
-        return BucketNotFoundError(
-            errno.ENOENT,
-            f"cannot {action} {loc.uri}: bucket {loc.bucket!r} does not exist at {_endpoint(loc)}; "
-            "create it or fix the destination",
-        )
+        return bucket_missing(loc, action, _endpoint(loc))
     if code in _DENIED or status == 403:
         return AccessDeniedError(
             errno.EACCES,
@@ -184,12 +170,3 @@ def _hint(loc: Location) -> str:
     if loc.scheme in BUILTIN_ALIASES:
         return f"{loc.scheme}_endpoint_url"
     return f"endpoint_url in [pxfs.schemes.{loc.scheme}]"
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    e: BaseException | None = exc
-    while e is not None and e not in seen:
-        seen.append(e)
-        e = e.__cause__ or e.__context__
-    return seen

@@ -193,21 +193,25 @@ def drop_table(path: str | Table, force: bool = False, if_not_exists: str = "err
 
 
 def list_tables(dir_path: str = "", recursive: bool = True) -> list[str]:
-    """Paths of the tables under `dir_path` (all tables by default)."""
-    prefix = _norm(dir_path, "directory") + "." if dir_path else ""
-    with _env().catalog.connect() as con:
-        paths = [r[0] for r in con.execute("select path from tables order by path").fetchall()]
-    out = [p for p in paths if p.startswith(prefix)]
-    if not recursive:
-        out = [p for p in out if "." not in p[len(prefix):]]
-    return out
+    """Paths of the tables under `dir_path` (all tables by default).
+
+    Examples
+    --------
+    >>> pxt.list_tables('blob_storage_demo')  # doctest: +SKIP
+    ['blob_storage_demo.media']
+    """
+    return _list("tables", dir_path, recursive)
 
 
 def list_dirs(dir_path: str = "", recursive: bool = True) -> list[str]:
     """Paths of the directories under `dir_path`."""
+    return _list("dirs", dir_path, recursive)
+
+
+def _list(kind: str, dir_path: str, recursive: bool) -> list[str]:
     prefix = _norm(dir_path, "directory") + "." if dir_path else ""
     with _env().catalog.connect() as con:
-        paths = [r[0] for r in con.execute("select path from dirs order by path").fetchall()]
+        paths = [r[0] for r in con.execute(f"select path from {kind} order by path").fetchall()]
     out = [p for p in paths if p.startswith(prefix)]
     if not recursive:
         out = [p for p in out if "." not in p[len(prefix):]]
