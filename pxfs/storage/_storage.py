@@ -192,16 +192,17 @@ class Storage:
                 target = dest_loc.join(fname)
                 size = os.path.getsize(local)
                 # A stalled upload fails; a slow one that progresses at 1 MiB/s or more does not.
-                async with asyncio.timeout(base_timeout + size / 2**20):
-                    await _write_file(fs, target, local, backend.write_kwargs(content_type(fname)))
+                await asyncio.wait_for(
+                    _write_file(fs, target, local, backend.write_kwargs(content_type(fname))),
+                    base_timeout + size / 2**20,
+                )
                 return Stored(target.uri, size, digest)
             fname, digest = content_name(data, ext)
             target = dest_loc.join(name or prefix + fname)
-            # asyncio.timeout, not wait_for: no task per upload, and no switch to another
-            # upload between hashing the bytes here and botocore checksumming them, so they
-            # are still in the CPU cache (wait_for cost ~10% of client CPU at 1-4 MB objects).
-            async with asyncio.timeout(base_timeout + len(data) / 2**20):
-                await _write_bytes(fs, target, data, backend.write_kwargs(content_type(target.name)))
+            await asyncio.wait_for(
+                _write_bytes(fs, target, data, backend.write_kwargs(content_type(target.name))),
+                base_timeout + len(data) / 2**20,
+            )
             return Stored(target.uri, len(data), digest)
 
         async def worker() -> None:
