@@ -1,0 +1,1 @@
+"""pxfs benchmarks: ``python -m benchmarks`` (see docs/benchmarks.md)."""

@@ -1,0 +1,1 @@
+"""Peers run in their own virtualenvs under benchmarks/.peers/; their child scripts live here."""

@@ -1,0 +1,106 @@
+"""Pixeltable's side of W2, W3, W5 and W6, run with the interpreter of its own virtualenv.
+
+``benchmarks/.peers/pixeltable/bin/python benchmarks/peers/pixeltable_child.py SPEC.json``.
+Pixeltable reaches the run's S3 endpoint through boto3, redirected with
+``AWS_ENDPOINT_URL_S3`` (set by the parent); its home is a fresh ``PIXELTABLE_HOME``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from _harness import Timer, image_paths, run_child, startup_runs
+
+_STARTUP = """
+import json, time
+t0 = time.perf_counter()
+import pixeltable as pxt
+t1 = time.perf_counter()
+t = pxt.get_table('w6')
+t.columns()
+t2 = time.perf_counter()
+print(json.dumps({"import_seconds": t1 - t0, "open_seconds": t2 - t0}))
+"""
+
+
+def _env(spec: dict[str, Any], **settings: str) -> None:
+    os.environ["PIXELTABLE_HOME"] = spec["home"]
+    for key, value in settings.items():
+        os.environ[f"PIXELTABLE_{key.upper()}"] = value
+
+
+def _dest(spec: dict[str, Any]) -> str:
+    return f"s3://{spec['bucket']}/{spec['prefix']}"
+
+
+def w2(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
+    _env(spec, input_media_dest=_dest(spec))
+    import pixeltable as pxt
+
+    t = pxt.create_table("w2", {"img": pxt.Image})
+    rows = [{"img": p} for p in image_paths(spec)]
+    with timer:
+        t.insert(rows)
+    return {"rows": len(rows)}
+
+
+def w3(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
+    _env(spec)
+    import pixeltable as pxt
+
+    t = pxt.create_table("w3", {"img": pxt.Image})
+    t.insert([{"img": p} for p in image_paths(spec)])
+    with timer:  # Pixeltable computes the whole column when it is added
+        t.add_computed_column(rotated=t.img.rotate(90), destination=_dest(spec))
+    return {"rows": spec["n"]}
+
+
+def w5_setup(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
+    """`rows` rows referencing the `distinct` objects the parent uploaded (``spec['uris']``)."""
+    _env(spec)
+    import pixeltable as pxt
+
+    uris = spec["uris"]
+    t = pxt.create_table("w5", {"img": pxt.Image})
+    t.insert([{"img": uris[i % len(uris)]} for i in range(spec["rows"])])
+    return {"rows": spec["rows"]}
+
+
+def w5(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
+    _env(spec)
+    import pixeltable as pxt
+    import pixeltable.functions as pxtf
+
+    t = pxt.get_table("w5")
+    out: dict[str, Any] = {}
+    queries = {
+        "fileurl": lambda: t.select(u=t.img.fileurl),
+        "url": lambda: t.select(u=pxtf.net.presigned_url(t.img.fileurl, 3600)),
+    }
+    for prop in ("fileurl", "url", "fileurl", "url"):
+        tm = Timer()
+        with tm:
+            rs = queries[prop]().collect()
+        values = list(rs["u"])
+        assert len(values) == spec["rows"] and values[-1].startswith("s3://" if prop == "fileurl" else "http"), values[-1]
+        key = f"{prop}_seconds" if f"{prop}_seconds" not in out else f"{prop}_warm_seconds"
+        out[key] = tm.seconds
+    out["rows"] = spec["rows"]
+    out["fileurl_rows_per_s"] = spec["rows"] / out["fileurl_seconds"]
+    out["url_rows_per_s"] = spec["rows"] / out["url_seconds"]
+    out["seconds"] = out["fileurl_seconds"] + out["url_seconds"]
+    return out
+
+
+def w6(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
+    _env(spec)
+    import pixeltable as pxt
+
+    pxt.create_table("w6", {"img": pxt.Image, "title": pxt.String})
+    return startup_runs(sys.executable, _STARTUP, dict(os.environ), spec.get("runs", 5))
+
+
+if __name__ == "__main__":
+    sys.exit(run_child({"w2": w2, "w3": w3, "w5_setup": w5_setup, "w5": w5, "w6": w6}, sys.argv[1:]))

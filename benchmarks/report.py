@@ -1,0 +1,322 @@
+"""Results of a run as JSON, a Markdown table (system x workload, with ratios) and a PNG chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import re
+import statistics
+from pathlib import Path
+from typing import Any, Iterable
+
+SYSTEMS = ["pxfs", "s3fs", "script", "pixeltable", "daft"]
+LABELS = {
+    "pxfs": "pxfs", "s3fs": "s3fs (W1 ceiling)", "script": "hand-written script",
+    "pixeltable": "Pixeltable 0.7.21", "daft": "Daft",
+}
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = None
+    try:
+        mem = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gib": mem, "platform": platform.platform(),
+            "python": platform.python_version()}
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("pxfs", "s3fs", "fsspec", "aiobotocore", "botocore", "duckdb", "pillow", "moto"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# medians
+# ---------------------------------------------------------------------------------------
+
+
+def _med(values: Iterable[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def pick(records: list[dict[str, Any]], system: str, workload: str, key: str, n: int | None = None) -> float | None:
+    """Median of `key` over the repeats of (system, workload[, n])."""
+    return _med(r.get(key) for r in records
+                if r["system"] == system and r["workload"] == workload and (n is None or r["n"] == n))
+
+
+def rss(r: dict[str, Any]) -> float:
+    return float(r.get("peak_tree_rss_mb", r["peak_rss_mb"]))
+
+
+def peak_rss(records: list[dict[str, Any]], system: str, workload: str, n: int) -> float | None:
+    return _med(rss(r) for r in records if r["system"] == system and r["workload"] == workload and r["n"] == n)
+
+
+def ns(results: dict[str, Any]) -> list[int]:
+    return list(results["meta"]["n"])
+
+
+def systems(results: dict[str, Any]) -> list[str]:
+    present = {r["system"] for r in results["records"]}
+    return [s for s in SYSTEMS if s in present]
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 6's targets, each with the measured figure and whether it is met."""
+    rec = results["records"]
+    out: list[dict[str, Any]] = []
+
+    def add(name: str, value: float | None, ok: bool | None, shown: str) -> None:
+        out.append({"target": name, "value": value, "met": ok, "figure": shown if value is not None else "not measured"})
+
+    for n in ns(results):
+        w3, w1 = pick(rec, "pxfs", "W3", "rows_per_s", n), pick(rec, "s3fs", "W1out", "rows_per_s", n)
+        px = pick(rec, "pixeltable", "W3", "rows_per_s", n)
+        r = w3 / px if w3 and px else None
+        add(f"W3 >= 3x Pixeltable rows/s (N={n:,})", r, r >= 3 if r else None,
+            f"{r:.1f}x ({w3:,.0f} vs {px:,.1f} rows/s)" if r else "")
+        r = w3 / w1 if w3 and w1 else None
+        add(f"W3 >= 0.8x W1 ceiling (N={n:,})", r, r >= 0.8 if r else None,
+            f"{r:.2f}x ({w3:,.0f} vs {w1:,.0f} rows/s)" if r else "")
+    for n in ns(results):
+        w2, w1 = pick(rec, "pxfs", "W2", "rows_per_s", n), pick(rec, "s3fs", "W1in", "rows_per_s", n)
+        r = w2 / w1 if w2 and w1 else None
+        add(f"W2 >= 0.9x W1 ceiling (N={n:,})", r, r >= 0.9 if r else None,
+            f"{r:.2f}x ({w2:,.0f} vs {w1:,.0f} rows/s)" if r else "")
+    for n in ns(results):
+        s = pick(rec, "pxfs", "W4", "seconds", n)
+        add(f"W4 < 0.5 s (N={n:,})", s, s < 0.5 if s is not None else None, f"{s:.3f} s" if s is not None else "")
+    f = pick(rec, "pxfs", "W5", "fileurl_rows_per_s")
+    add("W5 .fileurl >= 200,000 rows/s", f, f >= 200_000 if f else None, f"{f:,.0f} rows/s" if f else "")
+    u = pick(rec, "pxfs", "W5", "url_rows_per_s")
+    add("W5 presigned .url >= 10,000 rows/s", u, u >= 10_000 if u else None, f"{u:,.0f} rows/s" if u else "")
+    i = pick(rec, "pxfs", "W6", "import_seconds")
+    add("W6 import pxfs < 0.3 s", i, i < 0.3 if i is not None else None, f"{i:.3f} s" if i is not None else "")
+    big = max(ns(results))
+    small = min(ns(results))
+    for w in ("W2", "W3"):
+        m = peak_rss(rec, "pxfs", w, big)
+        add(f"W7 {w} peak RSS < 400 MB (N={big:,})", m, m < 400 if m else None, f"{m:.0f} MB" if m else "")
+        if big != small:
+            a = peak_rss(rec, "pxfs", w, small)
+            g = (m / a - 1) if m and a else None
+            add(f"W7 {w} peak RSS growth N={small:,} -> {big:,} < 20%", g, g < 0.2 if g is not None else None,
+                f"{g:+.0%} ({a:.0f} -> {m:.0f} MB)" if g is not None else "")
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Markdown
+# ---------------------------------------------------------------------------------------
+
+
+def _rate(v: float | None) -> str:
+    return "" if v is None else f"{v:,.0f}" if v >= 100 else f"{v:,.1f}"
+
+
+def _x(a: float | None, b: float | None, what: str) -> str:
+    return f" ({a / b:.2f}x {what})" if a and b else ""
+
+
+def markdown(results: dict[str, Any]) -> str:
+    rec = results["records"]
+    meta = results["meta"]
+    syss = systems(results)
+    lines: list[str] = []
+    for n in ns(results):
+        lines += [
+            f"**N = {n:,}** (median of {meta['repeat']}; rows/s unless marked; peak RSS of the workload's process tree)",
+            "",
+            "| system | W1 ceiling, inputs | W2 ingest | W1 ceiling, outputs | W3 compute + store | W4 limit(10) | W7 RSS W2 / W3 |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        w1in, w1out = pick(rec, "s3fs", "W1in", "rows_per_s", n), pick(rec, "s3fs", "W1out", "rows_per_s", n)
+        px2, px3 = pick(rec, "pxfs", "W2", "rows_per_s", n), pick(rec, "pxfs", "W3", "rows_per_s", n)
+        for s in syss:
+            if s in ("s3fs",):
+                cells = [_rate(w1in), "", _rate(w1out), "", "", ""]
+            else:
+                w2, w3 = pick(rec, s, "W2", "rows_per_s", n), pick(rec, s, "W3", "rows_per_s", n)
+                if s == "pxfs":
+                    c2 = _rate(w2) + _x(w2, w1in, "W1")
+                    c3 = _rate(w3) + _x(w3, w1out, "W1")
+                else:  # a baseline or a peer: pxfs's advantage over it
+                    c2 = _rate(w2) + (f" (pxfs {px2 / w2:.1f}x)" if w2 and px2 else "")
+                    c3 = _rate(w3) + (f" (pxfs {px3 / w3:.1f}x)" if w3 and px3 else "")
+                w4 = pick(rec, s, "W4", "seconds", n)
+                r2, r3 = peak_rss(rec, s, "W2", n), peak_rss(rec, s, "W3", n)
+                mem = " / ".join("" if v is None else f"{v:.0f} MB" for v in (r2, r3)) if (r2 or r3) else ""
+                cells = ["", c2, "", c3, "" if w4 is None else f"{w4:.3f} s", mem]
+            if any(cells):
+                lines.append(f"| {LABELS[s]} | " + " | ".join(cells) + " |")
+        lines.append("")
+    w5rows = meta.get("w5_rows", 100_000)
+    lines += [
+        f"**URL query and start-up** (W5: {w5rows:,} rows referencing {meta.get('w5_distinct', '')} existing objects, "
+        "first query in a fresh process; W6: median of fresh processes)",
+        "",
+        "| system | W5 .fileurl rows/s | W5 presigned .url rows/s | W6 import s | W6 import + open table s |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    pf, pu, pi = (pick(rec, "pxfs", "W5", "fileurl_rows_per_s"), pick(rec, "pxfs", "W5", "url_rows_per_s"),
+                  pick(rec, "pxfs", "W6", "import_seconds"))
+    for s in syss:
+        f, u = pick(rec, s, "W5", "fileurl_rows_per_s"), pick(rec, s, "W5", "url_rows_per_s")
+        i, o = pick(rec, s, "W6", "import_seconds"), pick(rec, s, "W6", "open_seconds")
+        if f is None and i is None:
+            continue
+        if s != "pxfs":
+            fc = _rate(f) + (f" (pxfs {pf / f:.1f}x)" if f and pf else "")
+            uc = (_rate(u) + (f" (pxfs {pu / u:.1f}x)" if u and pu else "")) if u else "n/a"
+            ic = "" if i is None else f"{i:.3f}" + (f" (pxfs {i / pi:.1f}x faster)" if pi else "")
+        else:
+            fc, uc, ic = _rate(f), _rate(u), "" if i is None else f"{i:.3f}"
+        lines.append(f"| {LABELS[s]} | {fc} | {uc} | {ic} | {'' if o is None else f'{o:.3f}'} |")
+    lines += ["", "**Targets (issue 6)**", "", "| target | measured | met |", "|---|---:|:---:|"]
+    for t in targets(results):
+        met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")
+        lines.append(f"| {t['target']} | {t['figure']} | {met} |")
+    if meta.get("peer_errors"):
+        lines += ["", *[f"- {p} not run: {e.strip().splitlines()[-1]}" for p, e in meta["peer_errors"].items()]]
+    if results.get("failures"):
+        lines += ["", *[f"- {f['label']} failed: {f['error'].strip().splitlines()[-1][:200]}" for f in results["failures"]]]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# chart
+# ---------------------------------------------------------------------------------------
+
+_COLORS = {"pxfs": "#1f77b4", "s3fs": "#7f7f7f", "script": "#2ca02c", "pixeltable": "#d62728", "daft": "#9467bd"}
+
+
+def chart(results: dict[str, Any], path: Path) -> Path | None:
+    """A PNG of rows/s per workload per system (log scale), plus W4/W6 seconds and W7 RSS."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    rec, syss = results["records"], systems(results)
+    fig, axes = plt.subplots(2, 2, figsize=(13, 8.5))
+    ax = axes[0][0]
+    groups = [(f"{w} N={n:,}", w, n) for n in ns(results) for w in ("W1in", "W2", "W1out", "W3")]
+    _bars(ax, groups, syss, lambda s, w, n: pick(rec, s, w, "rows_per_s", n))
+    ax.set_title("W1-W3: rows/s (higher is better; W1 = raw s3fs ceiling)")
+    ax = axes[0][1]
+    _bars(ax, [("W5 .fileurl", "fileurl", 0), ("W5 presigned .url", "url", 0)], syss,
+          lambda s, w, n: pick(rec, s, "W5", f"{w}_rows_per_s"))
+    ax.set_title(f"W5: rows/s over {results['meta'].get('w5_rows', 100000):,} rows")
+    ax = axes[1][0]
+    sec = [(f"W4 N={n:,}", "W4", n) for n in ns(results)] + [("W6 import", "import", 0), ("W6 import+open", "open", 0)]
+    _bars(ax, sec, syss, lambda s, w, n: pick(rec, s, "W4", "seconds", n) if w == "W4"
+          else pick(rec, s, "W6", f"{w}_seconds"), log=False)
+    ax.set_title("W4 and W6: seconds (lower is better)")
+    ax = axes[1][1]
+    mem = [(f"{w} N={n:,}", w, n) for w in ("W2", "W3") for n in ns(results)]
+    _bars(ax, mem, syss, lambda s, w, n: peak_rss(rec, s, w, n), log=False)
+    ax.set_title("W7: peak RSS of the process tree, MB")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=_COLORS[s]) for s in syss]
+    fig.legend(handles, [LABELS[s] for s in syss], loc="lower center", ncol=len(syss), frameon=False)
+    m = results["meta"]
+    fig.suptitle(f"pxfs benchmarks: {m['endpoint']}, {m['machine']['cpus']} cores, {m['started']} "
+                 f"(median of {m['repeat']})", fontsize=11)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.96))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _bars(ax: Any, groups: list[tuple[str, str, int]], syss: list[str], value: Any, log: bool = True) -> None:
+    width = 0.8 / max(1, len(syss))
+    for j, s in enumerate(syss):
+        xs, ys = [], []
+        for i, (_, w, n) in enumerate(groups):
+            v = value(s, w, n)
+            if v:
+                xs.append(i + (j - (len(syss) - 1) / 2) * width)
+                ys.append(v)
+        if xs:
+            ax.bar(xs, ys, width, color=_COLORS[s])
+            for x, y in zip(xs, ys):
+                ax.annotate(_rate(y) if y >= 10 else f"{y:.2f}", (x, y), ha="center", va="bottom", fontsize=6, rotation=90)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels([g[0] for g in groups], fontsize=8, rotation=20)
+    if log:
+        ax.set_yscale("log")
+    ax.margins(y=0.25)
+
+
+# ---------------------------------------------------------------------------------------
+# files
+# ---------------------------------------------------------------------------------------
+
+
+def write_all(results: dict[str, Any], out: Path, chart_png: bool = True, *, chart: bool | None = None) -> list[Path]:
+    """``<stamp>.json``, ``<stamp>.md`` and ``<stamp>.png`` in `out`; returns the paths."""
+    if chart is not None:
+        chart_png = chart
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.fromisoformat(results["meta"]["started"]).strftime("%Y%m%d-%H%M%S")
+    paths = [out / f"{stamp}.json", out / f"{stamp}.md"]
+    paths[0].write_text(json.dumps(results, indent=1))
+    paths[1].write_text(markdown(results) + "\n")
+    if chart_png:
+        png = globals()["chart"](results, out / f"{stamp}.png")
+        if png is not None:
+            paths.append(png)
+    return paths
+
+
+BEGIN, END = "<!-- results:begin (written by python -m benchmarks --docs) -->", "<!-- results:end -->"
+
+
+def write_docs(results: dict[str, Any], folder: Path, page: Path, chart: bool = True) -> None:
+    """docs/benchmarks/results.json, chart.png, and the results section of docs/benchmarks.md."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(json.dumps(results, indent=1))
+    png = globals()["chart"](results, folder / "chart.png") if chart else None
+    m = results["meta"]
+    mc = m["machine"]
+    section = [
+        BEGIN,
+        f"Latest run: `{m['command']}`, {m['started']} ({m['duration_seconds'] / 60:.0f} min), against "
+        f"{m['endpoint']}, on {mc['cpus']} cores ({mc['cpu']}), {mc['memory_gib']} GiB, {mc['platform']}, "
+        f"Python {mc['python']}; {', '.join(f'{k} {v}' for k, v in m['versions'].items())}."
+        + (f" Peers: {'; '.join(f'{p}: ' + ' '.join(r) for p, r in m['peers'].items())}." if m["peers"] else "")
+        + " Raw results: [benchmarks/results.json](benchmarks/results.json).",
+        "",
+        markdown(results),
+        "",
+    ]
+    if png is not None:
+        section += ["![rows/s per workload per system](benchmarks/chart.png)", ""]
+    section.append(END)
+    text = page.read_text() if page.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        text = text.rstrip("\n") + f"\n\n{BEGIN}\n{END}\n"
+    page.write_text(pattern.sub(lambda _: "\n".join(section), text))
