@@ -1,11 +1,12 @@
 """Lazy materialization: compute the owed cells of a computed column, store, record.
 
 A cell is owed while ``c<id>_done`` is false. :func:`materialize` finds owed cells (all,
-or the given row ids), computes them in batches (worker processes for large runs, threads
-for a few cells: see :mod:`._cell`), uploads media results
-with the storage layer's batch ``put`` while the next batch computes, and records each
-batch in one catalog transaction. A failing cell records its error type and message and
-the rest go on; a storage failure is raised after the batches before it were recorded.
+or the given row ids), computes them in batches in a thread pool (see :mod:`._cell`),
+uploads media results with the storage layer's batch ``put`` while the next batches
+compute, and records each batch in one catalog transaction. A failing cell records its
+error type and message and the rest go on; a storage failure is raised after the batches
+before it were recorded (a batch already uploading beside it is recorded too, so none of
+the objects it wrote is left unreferenced).
 Recording is conditional (``where not done``), so two processes never record a cell twice
 and, since media names are content hashes, they write the same object if they race.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import sys
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
@@ -23,6 +25,9 @@ from ..storage import Storage
 from ._cell import CellTask, compute_cell
 
 __all__ = ["CellJob", "materialize"]
+
+_AHEAD = 2  # batches computed ahead of the one uploading
+_UPLOADS = 2  # batches uploading (and recording) at once
 
 
 @dataclass(frozen=True)
@@ -123,28 +128,52 @@ def materialize(
     workers = workers or max(2, os.cpu_count() or 2)
     done = 0
     storage_error: BaseException | None = None
-    # Pillow holds the GIL for much of its work, and the uploads' event loop needs it too:
-    # large runs compute in worker processes, small (lazy) reads in threads.
-    pool: cf.Executor = cf.ThreadPoolExecutor(workers, thread_name_prefix="pxfs-compute")
+    # A pipeline: up to _AHEAD batches compute (threads: Pillow releases the GIL while it
+    # decodes and encodes) while up to _UPLOADS batches upload and record, so neither
+    # the end of one batch's uploads nor its catalog transaction stalls the next batch.
+    # Memory stays bounded by (_AHEAD + _UPLOADS) batches whatever the number of cells.
+    pool = cf.ThreadPoolExecutor(workers, thread_name_prefix="pxfs-compute")
     fetcher = cf.ThreadPoolExecutor(8, thread_name_prefix="pxfs-fetch")
-    with pool, fetcher, cf.ThreadPoolExecutor(1, thread_name_prefix="pxfs-upload") as uploader, \
-            catalog.held():
-        pending: tuple[cf.Future[int], int] | None = None
+    uploader = cf.ThreadPoolExecutor(_UPLOADS, thread_name_prefix="pxfs-upload")
+    with pool, fetcher, uploader, catalog.held():
+        computing: deque[tuple[list[dict[str, Any]], list[cf.Future[tuple[str, Any]]]]] = deque()
+        uploading: deque[tuple[cf.Future[int], int]] = deque()
+
+        def finish_upload() -> None:
+            nonlocal done
+            future, n = uploading.popleft()
+            done += future.result()
+            bar.update(n)
+
+        def start_upload() -> None:
+            batch, futures = computing.popleft()
+            results = [f.result() for f in futures]
+            while len(uploading) >= _UPLOADS:
+                finish_upload()
+            uploading.append((uploader.submit(
+                _store_and_record, catalog, storage, table, job, batch, results, name_prefix
+            ), len(batch)))
+
         try:
             for batch in _owed_batches(catalog, table, job, rowids, batch_size):
                 tasks = list(fetcher.map(lambda r: _task(storage, job, r), batch))
-                results = list(pool.map(compute_cell, tasks, chunksize=max(1, len(tasks) // (2 * workers))))
-                if pending is not None:  # the previous batch uploaded while this one computed
-                    done += pending[0].result()
-                    bar.update(pending[1])
-                pending = uploader.submit(
-                    _store_and_record, catalog, storage, table, job, batch, results, name_prefix
-                ), len(batch)
-            if pending is not None:
-                done += pending[0].result()
-                bar.update(pending[1])
+                computing.append((batch, [pool.submit(compute_cell, t) for t in tasks]))
+                if len(computing) > _AHEAD:
+                    start_upload()
+            while computing:
+                start_upload()
+            while uploading:
+                finish_upload()
         except _StorageFailure as e:
             storage_error = e.error
+            for _, futures in computing:  # batches not started stay owed
+                for f in futures:
+                    f.cancel()
+            for future, _ in uploading:  # let batches already uploading finish and record
+                try:
+                    done += future.result()
+                except _StorageFailure:
+                    pass
         finally:
             bar.close()
     if storage_error is not None:
@@ -200,34 +229,26 @@ def _store_and_record(
 
 
 def _record(catalog: Catalog, table: TableMeta, col: ColumnMeta, records: list[tuple[Any, ...]]) -> None:
-    import pyarrow as pa
+    """Mark the cells of `records` done, with their values, in one conditional UPDATE.
 
+    The values go to DuckDB as list parameters (``unnest`` zips them into rows): no Arrow
+    table to build, and no pandas import, which pyarrow's ``pa.array`` triggers (~0.25 s).
+    """
     p = col.phys
     if col.is_media:
         names = ["_rowid", "uri", "size", "hash", "own", "err", "errtype"]
+        types = ["bigint", "varchar", "bigint", "varchar", "boolean", "varchar", "varchar"]
         sets = f"{p} = u.uri, {p}_size = u.size, {p}_hash = u.hash, {p}_own = u.own, "
     else:
         names = ["_rowid", "val", "err", "errtype"]
+        types = ["bigint", col.type.sql.lower(), "varchar", "varchar"]
         sets = f"{p} = u.val, "
-    columns = list(zip(*records))
-    arrays = []
-    for name, values in zip(names, columns):
-        if name == "val":
-            arrays.append(pa.array(list(values), type=_arrow_type(col)))
-        else:
-            arrays.append(pa.array(list(values)))
-    updates = pa.Table.from_arrays(arrays, names=names)
+    columns = [list(values) for values in zip(*records)]
+    source = ", ".join(f"unnest(?::{t}[]) as {n}" for n, t in zip(names, types))
     with catalog.transaction() as con:
-        con.register("u", updates)
         con.execute(
             f"update {table.rows} set {sets}{p}_done = true, {p}_err = u.err, {p}_errtype = u.errtype "
-            f"from u where {table.rows}._rowid = u._rowid and not coalesce({table.rows}.{p}_done, false)"
+            f"from (select {source}) u where {table.rows}._rowid = u._rowid "
+            f"and not coalesce({table.rows}.{p}_done, false)",
+            columns,
         )
-        con.unregister("u")
-
-
-def _arrow_type(col: ColumnMeta) -> Any:
-    import pyarrow as pa
-
-    return {"BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(), "VARCHAR": pa.string(),
-            "TIMESTAMP": pa.timestamp("us")}[col.type.sql]
