@@ -134,6 +134,18 @@ def remove_prefix(fs: Any, bucket: str, prefix: str) -> None:
     fs.invalidate_cache()
 
 
+def proc_cpu(pid: int | None) -> float | None:
+    """user + system CPU seconds of process `pid` so far (Linux /proc), or None."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _md5(path: str) -> str:
     return hashlib.md5(Path(path).read_bytes()).hexdigest()
 
@@ -144,8 +156,10 @@ def _md5(path: str) -> str:
 
 
 class Suite:
-    def __init__(self, args: argparse.Namespace, work: Path, endpoint: str, env: dict[str, str], fs: Any) -> None:
+    def __init__(self, args: argparse.Namespace, work: Path, endpoint: str, env: dict[str, str], fs: Any,
+                 server_pid: int | None = None) -> None:
         self.args, self.work, self.endpoint, self.env, self.fs = args, work, endpoint, env, fs
+        self.server_pid = server_pid  # moto's, to report the server's CPU per workload
         self.run_id = f"bench-{dt.datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
         self.records: list[dict[str, Any]] = []
         self.failures: list[dict[str, Any]] = []
@@ -162,13 +176,22 @@ class Suite:
         spec_path = self.work / "specs" / f"{label}.json"
         spec_path.parent.mkdir(parents=True, exist_ok=True)
         spec_path.write_text(json.dumps(spec))
+        command = [*self.command(system), str(spec_path)]
+        if self.args.pyspy:  # sample every thread (and worker process) of the child, idle ones too
+            os.makedirs(self.args.pyspy, exist_ok=True)
+            out = os.path.join(os.path.abspath(self.args.pyspy), f"{label}.txt")
+            command = ["py-spy", "record", "--idle", "--threads", "--subprocesses", "--rate", "200",
+                       "--format", "raw", "-o", out, "--", *command]
         proc = subprocess.run(
-            [*self.command(system), str(spec_path)], env=self.env, cwd=ROOT,
+            command, env=self.env, cwd=ROOT,
             capture_output=True, text=True, timeout=self.args.timeout,
         )
         if proc.returncode != 0:
             raise RuntimeError(f"{label} failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]  # py-spy talks after it
+        if not lines:
+            raise RuntimeError(f"{label} printed no result:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        return json.loads(lines[-1])
 
     def spec(self, workload: str, n: int, label: str, **extra: Any) -> dict[str, Any]:
         spec = {
@@ -189,8 +212,12 @@ class Suite:
         label = label or f"{wid}-{system}-n{n}-r{rep}"
         spec = self.spec(child_workload, n, label, **extra)
         t0 = time.perf_counter()
+        cpu0 = proc_cpu(self.server_pid)
         try:
             res = self.child(system, wid, spec, label)
+            cpu1 = proc_cpu(self.server_pid)
+            if cpu0 is not None and cpu1 is not None:  # set-up requests included (few)
+                res["server_cpu_seconds"] = cpu1 - cpu0
             if wid in UPLOADS:
                 self.check_upload(wid, system, spec, res)
         except Exception as e:  # noqa: BLE001 - one failure must not lose the rest of the run
@@ -284,7 +311,8 @@ def _describe(r: dict[str, Any]) -> str:
         return f"{head} import {r['import_seconds']:.3f} s  import+open {r['open_seconds']:.3f} s  process {r['process_seconds']:.3f} s"
     if r["workload"] in ("W4", "W5setup"):
         return f"{head} {r['seconds']:8.3f} s  {rss}"
-    return f"{head} {r['rows_per_s']:8.1f} rows/s  {r['seconds']:7.2f} s  cpu {r['cpu_seconds']:6.2f} s  {rss}"
+    server = f"  server cpu {r['server_cpu_seconds']:6.2f} s" if "server_cpu_seconds" in r else ""
+    return f"{head} {r['rows_per_s']:8.1f} rows/s  {r['seconds']:7.2f} s  cpu {r['cpu_seconds']:6.2f} s{server}  {rss}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -333,6 +361,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--docs", action="store_true", help="also write docs/benchmarks/ and the results section of docs/benchmarks.md")
     ap.add_argument("--no-chart", action="store_true", help="no PNG chart (also skipped when matplotlib is missing)")
     ap.add_argument("--cprofile", metavar="DIR", help="write a cProfile of each timed part into DIR")
+    ap.add_argument("--pyspy", metavar="DIR", help="run each workload under py-spy record (pip install py-spy); collapsed stacks into DIR")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds one workload process may take (default 3600)")
     ap.add_argument("--workdir", type=Path, help="keep images and homes here (default: a temporary folder, removed)")
     return ap
@@ -365,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         env = child_env(endpoint, own)
         fs = admin_fs(endpoint, env)
         ensure_bucket(fs, args.bucket)
-        suite = Suite(args, work, endpoint, env, fs)
+        pid = server._proc.pid if server is not None and server._proc is not None else None
+        suite = Suite(args, work, endpoint, env, fs, pid)
         for peer in args.peers:
             try:
                 suite.peer_python[peer] = ensure_peer(peer, sys.stdout)

@@ -1,9 +1,9 @@
 """Daft's side of W2, W3, W5 and W6, run with the interpreter of its own virtualenv.
 
 ``benchmarks/.peers/daft/bin/python benchmarks/peers/daft_child.py SPEC.json``. Uploads use
-Daft's ``url.upload`` (its Rust S3 client, pointed at the run's endpoint with an
-``IOConfig``); the rotation is a Python UDF with the same Pillow calls as pxfs, since Daft
-has no rotate. Daft has no tables or presigned URLs: W5 reads a Parquet file of 100,000
+Daft's ``url.upload`` (``daft.functions.upload``: its Rust S3 client, pointed at the run's
+endpoint with an ``IOConfig``); the rotation is a Python UDF with the same Pillow calls as
+pxfs, since Daft has no rotate. Daft has no tables or presigned URLs: W5 reads a Parquet file of 100,000
 object URIs (the ``.fileurl`` equivalent) and its ``.url`` figure is left empty.
 """
 
@@ -49,13 +49,14 @@ def _dest(spec: dict[str, Any]) -> str:
 def w2(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
     import daft
     from daft import col
+    from daft.functions import download, upload
 
     io = _io_config(spec)
     paths = image_paths(spec)
     with timer:
         df = daft.from_pydict({"path": paths})
-        df = df.with_column("data", col("path").url.download())
-        df = df.with_column("uri", col("data").url.upload(_dest(spec), io_config=io))
+        df = df.with_column("data", download(col("path")))
+        df = df.with_column("uri", upload(col("data"), _dest(spec), io_config=io))
         out = df.select("path", "uri").to_pydict()
     assert len(out["uri"]) == len(paths) and all(out["uri"])
     return {"rows": len(paths)}
@@ -64,6 +65,7 @@ def w2(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
 def w3(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
     import daft
     from daft import DataType, col
+    from daft.functions import download, upload
 
     @daft.func(return_dtype=DataType.binary())
     def rotate90(data: bytes) -> bytes:
@@ -81,9 +83,9 @@ def w3(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
     paths = image_paths(spec)
     with timer:
         df = daft.from_pydict({"path": paths})
-        df = df.with_column("data", col("path").url.download())
+        df = df.with_column("data", download(col("path")))
         df = df.with_column("rotated", rotate90(col("data")))
-        df = df.with_column("uri", col("rotated").url.upload(_dest(spec), io_config=io))
+        df = df.with_column("uri", upload(col("rotated"), _dest(spec), io_config=io))
         out = df.select("path", "uri").to_pydict()
     assert len(out["uri"]) == len(paths) and all(out["uri"])
     return {"rows": len(paths)}
