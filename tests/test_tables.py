@@ -342,3 +342,11 @@ def test_unreadable_image_names_row_and_column(tmp_path: Path) -> None:
     with pytest.raises(pxt.DataError, match=r"row 1, column 'img': file://.*bad.jpg is not a readable image"):
         t.select(t.img).collect()
     assert t.select(t.img.fileurl).collect()["img_fileurl"][1].endswith("bad.jpg")
+
+
+def test_where_on_a_computed_column_computes_it_first(tmp_path: Path) -> None:
+    t = pxt.create_table("filtered", {"img": pxt.Image, "n": pxt.Int})
+    t.insert([{"img": str(write_image(tmp_path / f"{w}.png", "PNG", size=(w, 10))), "n": w} for w in (20, 40, 60)])
+    t.add_computed_column(w=t.img.width)
+    assert t.where(t.w > 30).select(t.n).collect()["n"] == [40, 60]
+    assert t.order_by(t.w, asc=False).select(t.n).collect()["n"] == [60, 40, 20]

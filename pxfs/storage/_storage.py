@@ -103,7 +103,7 @@ class Storage:
 
     # -- reading --------------------------------------------------------------------
 
-    def open(self, uri: str | os.PathLike[str], mode: str = "rb") -> IO[Any]:
+    def open(self, uri: str | os.PathLike[str] | Location, mode: str = "rb") -> IO[Any]:
         """A file object for `uri`; remote reads go through the local cache."""
         loc = self.location(uri)
         if "r" in mode and loc.is_remote:
@@ -150,7 +150,7 @@ class Storage:
         self, src: Source, dest: str | os.PathLike[str] | Location, *, name: str | None = None
     ) -> str:
         """Copy one source to the folder/prefix `dest`; returns the stored URI."""
-        result = self.put_many([src], dest, names=None if name is None else [name])[0]
+        result: Stored = self.put_many([src], dest, names=None if name is None else [name])[0]
         return result.uri
 
     def put_many(
@@ -235,10 +235,10 @@ class Storage:
                 110, f"cannot upload to {dest.uri} at {dest.endpoint_url or dest.kind}: no answer in time "
                 f"(request_timeout={self.config.request_timeout:g}s); check the endpoint or raise request_timeout"
             )
-        err = err or exc
-        if err is not exc:
-            err.__cause__ = exc
-        return err
+        translated: BaseException = err or exc
+        if translated is not exc:
+            translated.__cause__ = exc
+        return translated
 
     async def _load(self, src: Source) -> tuple[bytes | None, str, str | None]:
         """(bytes or None for a large local file, extension, local path or None)."""

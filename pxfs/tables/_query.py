@@ -36,7 +36,7 @@ class Query:
         self._limit = limit
 
     def _copy(self, **changes: Any) -> Query:
-        args = dict(selects=self._selects, where=self._where, order=self._order, limit=self._limit)
+        args: dict[str, Any] = dict(selects=self._selects, where=self._where, order=self._order, limit=self._limit)
         args.update(changes)
         return Query(self._table, **args)
 
@@ -117,10 +117,10 @@ class Query:
             _check_refs(table, meta, e)
         # Computed columns read by where/order must be complete before the database can filter.
         filter_cols = set()
-        for e in [self._where, *(o for o, _ in self._order)]:
-            if e is not None:
-                _check_refs(table, meta, e)
-                filter_cols |= {c for c in e.columns() if meta.column(c).is_computed}
+        for f in [self._where, *(o for o, _ in self._order)]:
+            if f is not None:
+                _check_refs(table, meta, f)
+                filter_cols |= {c for c in f.columns() if meta.column(c).is_computed}
         if filter_cols:
             table.materialize(sorted(filter_cols), show_progress=False)
         where_sql, params = compile_where(meta, self._where) if self._where is not None else ("true", [])
@@ -210,7 +210,8 @@ def _evaluate_column(env: Any, meta: TableMeta, expr: Expr, data: dict[str, list
         if expr.prop == "fileurl":
             return list(uris)
         if expr.prop == "url":
-            return storage.urls(uris)
+            urls: list[Any] = storage.urls(uris)
+            return urls
         return [storage.localpath(u) if u is not None else None for u in uris]
     if isinstance(expr, Literal):
         return [expr.value] * len(data["_rowid"])

@@ -208,8 +208,9 @@ class Table:
             return []
         storage = env.storage
         target = dest or str(env.media_dir)
+        sources: list[Any] = [m.upload if m.upload is not None else m.uri for _, m in todo]
         results = storage.put_many(
-            [m.upload if m.upload is not None else m.uri for _, m in todo], target,
+            sources, target,
             name_prefixes=[f"{meta.id}_{c.col_id}_" for c, _ in todo], return_exceptions=True,
         )
         ok = [r.uri for r in results if not isinstance(r, BaseException)]
@@ -266,7 +267,7 @@ class Table:
         try:
             meta = self._meta()
             with self._env().catalog.connect() as con:
-                referenced = set()
+                referenced: set[str] = set()
                 for col in meta.columns:
                     if col.is_media:
                         referenced.update(
