@@ -174,7 +174,8 @@ def markdown(results: dict[str, Any]) -> str:
     w5rows = meta.get("w5_rows", 100_000)
     lines += [
         f"**URL query and start-up** (W5: {w5rows:,} rows referencing {meta.get('w5_distinct', '')} existing objects, "
-        "first query in a fresh process; W6: median of fresh processes)",
+        f"first query in a fresh process; a peer presigns the first {meta.get('w5_peer_url_rows', 10000):,} rows only; "
+        "W6: median of fresh processes)",
         "",
         "| system | W5 .fileurl rows/s | W5 presigned .url rows/s | W6 import s | W6 import + open table s |",
         "|---|---:|---:|---:|---:|",

@@ -177,10 +177,10 @@ class Suite:
         spec_path.parent.mkdir(parents=True, exist_ok=True)
         spec_path.write_text(json.dumps(spec))
         command = [*self.command(system), str(spec_path)]
-        if self.args.pyspy:  # sample every thread (and worker process) of the child, idle ones too
+        if self.args.pyspy:  # sample every thread (and worker process) of the child while on CPU
             os.makedirs(self.args.pyspy, exist_ok=True)
             out = os.path.join(os.path.abspath(self.args.pyspy), f"{label}.txt")
-            command = ["py-spy", "record", "--idle", "--threads", "--subprocesses", "--rate", "200",
+            command = ["py-spy", "record", "--threads", "--subprocesses", "--rate", "200",
                        "--format", "raw", "-o", out, "--", *command]
         proc = subprocess.run(
             command, env=self.env, cwd=ROOT,
@@ -198,7 +198,7 @@ class Suite:
             "workload": workload, "n": n, "images_dir": str(self.work / "images"),
             "rotated_dir": str(self.work / "rotated"), "endpoint_url": self.endpoint, "bucket": self.args.bucket,
             "prefix": f"{self.run_id}/{label}/", "concurrency": self.args.concurrency,
-            "home": str(self.work / "homes" / label),
+            "home": str(self.work / "homes" / label), "rss_limit_mb": self.args.rss_limit_mb,
         }
         if self.args.cprofile:
             os.makedirs(self.args.cprofile, exist_ok=True)
@@ -297,7 +297,8 @@ class Suite:
         for rep in range(a.repeat):
             self.one("pxfs", "W5", rows, rep, "w5_pxfs", keep=True, home=home, rows=rows)
             for peer, phome in peer_homes.items():
-                self.one(peer, "W5", rows, rep, "w5", keep=True, home=phome, rows=rows)
+                self.one(peer, "W5", rows, rep, "w5", keep=True, home=phome, rows=rows,
+                         url_rows=min(rows, a.w5_peer_url_rows))
         remove_prefix(self.fs, a.bucket, prefix)
 
 
@@ -309,7 +310,9 @@ def _describe(r: dict[str, Any]) -> str:
         return f"{head} fileurl {r['fileurl_rows_per_s']:>10,.0f}/s  {url}  {rss}"
     if r["workload"] == "W6":
         return f"{head} import {r['import_seconds']:.3f} s  import+open {r['open_seconds']:.3f} s  process {r['process_seconds']:.3f} s"
-    if r["workload"] in ("W4", "W5setup"):
+    if r["workload"] == "W5setup":
+        return f"{head} set-up {r['wall_seconds']:6.1f} s  {rss}"
+    if r["workload"] == "W4":
         return f"{head} {r['seconds']:8.3f} s  {rss}"
     server = f"  server cpu {r['server_cpu_seconds']:6.2f} s" if "server_cpu_seconds" in r else ""
     return f"{head} {r['rows_per_s']:8.1f} rows/s  {r['seconds']:7.2f} s  cpu {r['cpu_seconds']:6.2f} s{server}  {rss}"
@@ -356,12 +359,16 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--concurrency", type=int, default=64, help="uploads in flight: s3fs batch_size and pxfs upload_concurrency (default 64)")
     ap.add_argument("--w5-rows", type=int, default=100_000, help="rows of the W5 table (default 100000)")
     ap.add_argument("--w5-distinct", type=int, default=1000, help="distinct objects the W5 rows reference (default 1000)")
+    ap.add_argument("--w5-peer-url-rows", type=int, default=10_000,
+                    help="rows a peer presigns in W5 (Pixeltable signs ~300/s; default 10000)")
     ap.add_argument("--startup-runs", type=int, default=5, help="fresh processes per W6 measurement (default 5)")
     ap.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for results JSON, table and chart (default benchmarks/results/)")
     ap.add_argument("--docs", action="store_true", help="also write docs/benchmarks/ and the results section of docs/benchmarks.md")
     ap.add_argument("--no-chart", action="store_true", help="no PNG chart (also skipped when matplotlib is missing)")
     ap.add_argument("--cprofile", metavar="DIR", help="write a cProfile of each timed part into DIR")
     ap.add_argument("--pyspy", metavar="DIR", help="run each workload under py-spy record (pip install py-spy); collapsed stacks into DIR")
+    ap.add_argument("--rss-limit-mb", type=float, default=8000,
+                    help="kill a workload whose process tree grows past this many MB (default 8000)")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds one workload process may take (default 3600)")
     ap.add_argument("--workdir", type=Path, help="keep images and homes here (default: a temporary folder, removed)")
     return ap
@@ -419,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         "endpoint": "moto_server (started by the suite)" if own else endpoint,
         "bucket": args.bucket, "n": args.n, "repeat": args.repeat, "concurrency": args.concurrency,
         "w5_rows": args.w5_rows, "w5_distinct": min(args.w5_distinct, args.w5_rows),
+        "w5_peer_url_rows": min(args.w5_rows, args.w5_peer_url_rows),
         "machine": report.machine(), "versions": report.versions(),
         "peers": {p: PEERS[p]["requirements"] for p in suite.peer_python},
         "peer_errors": suite.peer_errors, "image": {"width": 640, "height": 480, "distinct": DISTINCT},

@@ -66,10 +66,15 @@ def startup_runs(python: str, code: str, env: dict[str, str], runs: int) -> dict
 
 
 class _TreeSampler:
-    """Peak RSS of this process plus its descendants, sampled in a daemon thread."""
+    """Peak RSS of this process plus its descendants, sampled in a daemon thread.
 
-    def __init__(self, interval: float = 0.02) -> None:
+    Past `limit_mb` the whole tree is killed (exit 3): a runaway peer must not take the
+    machine's memory from everything else running on it.
+    """
+
+    def __init__(self, interval: float = 0.02, limit_mb: float | None = None) -> None:
         self.peak = 0
+        self.limit = limit_mb * 2**20 if limit_mb else None
         self._stop = threading.Event()
         try:
             import psutil
@@ -90,6 +95,13 @@ class _TreeSampler:
             with contextlib.suppress(Exception):
                 total += p.memory_info().rss
         self.peak = max(self.peak, total)
+        if self.limit is not None and total > self.limit:
+            print(f"benchmark child: RSS of the process tree reached {total / 2**20:.0f} MB, over the limit of "
+                  f"{self.limit / 2**20:.0f} MB; stopping", file=sys.stderr, flush=True)
+            for p in procs[1:]:
+                with contextlib.suppress(Exception):
+                    p.kill()
+            os._exit(3)
 
     def _run(self, interval: float) -> None:
         while not self._stop.is_set():
@@ -153,7 +165,7 @@ def run_child(workloads: dict[str, Callable[[dict[str, Any], Timer], dict[str, A
     with open(argv[0]) as f:
         spec = json.load(f)
     fn = workloads[spec["workload"]]
-    sampler = _TreeSampler()
+    sampler = _TreeSampler(limit_mb=spec.get("rss_limit_mb"))
     timer = Timer()
     timer.profile_to(spec.get("cprofile"))
     with _quiet_stdout():
