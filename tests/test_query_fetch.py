@@ -1,0 +1,49 @@
+"""Query results are the same Python values whether rows come through Arrow or fetchall.
+
+A process that has not loaded pyarrow fetches with DuckDB's ``fetchall`` (sparing its
+first query the import); one that has, through Arrow. Every column type, None included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pyarrow  # noqa: F401 - this process takes the Arrow path
+
+import pxfs as pxt
+
+from .images import write_image
+
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    import pxfs as pxt
+    t = pxt.get_table("types")
+    rs = t.order_by(t.i).select(t.s, t.i, t.f, t.b, t.ts, t.j, t.img.fileurl, t.w, t.r.fileurl).collect()
+    print(json.dumps({"pyarrow": "pyarrow" in sys.modules, "rows": [repr(list(r.values())) for r in rs]}))
+""")
+
+
+def test_fetchall_and_arrow_give_the_same_values(tmp_path: Path) -> None:
+    img = write_image(tmp_path / "a.png", "PNG")
+    t = pxt.create_table("types", {"s": pxt.String, "i": pxt.Int, "f": pxt.Float, "b": pxt.Bool,
+                                   "ts": pxt.Timestamp, "j": pxt.Json, "img": pxt.Image})
+    t.insert([
+        {"s": "x", "i": 1, "f": 1.5, "b": True, "ts": dt.datetime(2024, 5, 1, 12, 30, 1, 250),
+         "j": {"k": [1, 2]}, "img": str(img)},
+        {"s": None, "i": 2, "f": None, "b": None, "ts": None, "j": None, "img": None},
+    ])
+    t.add_computed_column(w=t.img.width)
+    t.add_computed_column(r=t.img.rotate(90), destination=str(tmp_path / "out"))
+    t.materialize(show_progress=False)
+    rs = t.order_by(t.i).select(t.s, t.i, t.f, t.b, t.ts, t.j, t.img.fileurl, t.w, t.r.fileurl).collect()
+    here = [repr(list(r.values())) for r in rs]
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=os.environ.copy(), check=True)
+    there = json.loads(out.stdout.strip().splitlines()[-1])
+    assert there["pyarrow"] is False  # the other process took the fetchall path
+    assert there["rows"] == here
