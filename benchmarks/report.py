@@ -37,6 +37,19 @@ def machine() -> dict[str, Any]:
             "python": platform.python_version()}
 
 
+def git_state(root: Path) -> dict[str, Any]:
+    """The commit measured, and whether pxfs/ had uncommitted changes."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "pxfs_dirty": bool(git("status", "--porcelain", "pxfs"))}
+
+
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -306,7 +319,9 @@ def write_docs(results: dict[str, Any], folder: Path, page: Path, chart: bool = 
         BEGIN,
         f"Latest run: `{m['command']}`, {m['started']} ({m['duration_seconds'] / 60:.0f} min), against "
         f"{m['endpoint']}, on {mc['cpus']} cores ({mc['cpu']}), {mc['memory_gib']} GiB, {mc['platform']}, "
-        f"Python {mc['python']}; {', '.join(f'{k} {v}' for k, v in m['versions'].items())}."
+        f"Python {mc['python']}; {', '.join(f'{k} {v}' for k, v in m['versions'].items())}; "
+        f"pxfs at commit {m.get('git', {}).get('commit', '?')}"
+        f"{' with uncommitted changes' if m.get('git', {}).get('pxfs_dirty') else ''}."
         + (f" Peers: {'; '.join(f'{p}: ' + ' '.join(r) for p, r in m['peers'].items())}." if m["peers"] else "")
         + " Raw results: [benchmarks/results.json](benchmarks/results.json).",
         "",

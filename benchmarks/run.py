@@ -380,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         parser().error("--repeat, --concurrency and --w5-rows must be positive")
     from . import report
 
+    git = report.git_state(ROOT)  # before the run: what was measured
     work = args.workdir or Path(tempfile.mkdtemp(prefix="pxfs-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     server = None
@@ -427,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         "bucket": args.bucket, "n": args.n, "repeat": args.repeat, "concurrency": args.concurrency,
         "w5_rows": args.w5_rows, "w5_distinct": min(args.w5_distinct, args.w5_rows),
         "w5_peer_url_rows": min(args.w5_rows, args.w5_peer_url_rows),
-        "machine": report.machine(), "versions": report.versions(),
+        "machine": report.machine(), "versions": report.versions(), "git": git,
         "peers": {p: PEERS[p]["requirements"] for p in suite.peer_python},
         "peer_errors": suite.peer_errors, "image": {"width": 640, "height": 480, "distinct": DISTINCT},
     }
