@@ -79,7 +79,8 @@ def pick(records: list[dict[str, Any]], system: str, workload: str, key: str, n:
 
 
 def rss(r: dict[str, Any]) -> float:
-    return float(r.get("peak_tree_rss_mb", r["peak_rss_mb"]))
+    """Peak RSS of a workload: its process, or its process tree when it has children (sampled)."""
+    return float(max(r["peak_rss_mb"], r.get("peak_tree_rss_mb", 0.0)))
 
 
 def peak_rss(records: list[dict[str, Any]], system: str, workload: str, n: int) -> float | None:

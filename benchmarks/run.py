@@ -370,6 +370,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--rss-limit-mb", type=float, default=8000,
                     help="kill a workload whose process tree grows past this many MB (default 8000)")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds one workload process may take (default 3600)")
+    ap.add_argument("--report", type=Path, metavar="JSON",
+                    help="run nothing: rebuild the table and chart (and with --docs, the docs) from a results JSON")
     ap.add_argument("--workdir", type=Path, help="keep images and homes here (default: a temporary folder, removed)")
     return ap
 
@@ -380,6 +382,14 @@ def main(argv: list[str] | None = None) -> int:
         parser().error("--repeat, --concurrency and --w5-rows must be positive")
     from . import report
 
+    if args.report:
+        results = json.loads(args.report.read_text())
+        paths = report.write_all(results, args.out, chart=not args.no_chart)
+        if args.docs:
+            report.write_docs(results, DOCS_DIR, ROOT / "docs" / "benchmarks.md", chart=not args.no_chart)
+        print(report.markdown(results))
+        print("\n".join(f"wrote {p}" for p in paths))
+        return 0
     git = report.git_state(ROOT)  # before the run: what was measured
     work = args.workdir or Path(tempfile.mkdtemp(prefix="pxfs-bench-"))
     work.mkdir(parents=True, exist_ok=True)
