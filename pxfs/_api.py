@@ -24,11 +24,20 @@ def init(config: Mapping[str, Any] | None = None) -> None:
 def open(uri: str | os.PathLike[str], mode: str = "rb") -> IO[Any]:  # noqa: A001 - mirrors fsspec.open
     """Open media at `uri` (any destination form); remote reads go through the local cache.
 
+    A ``pxfs://dir/table/column/<rowid>.<ext>`` URI opens a table cell, computing it first
+    if it is owed (see docs/filesystem.md).
+
     Examples
     --------
     >>> with pxt.open('s3://my-bucket/media/abc.jpg') as f:  # doctest: +SKIP
     ...     data = f.read()
+    >>> pxt.open('pxfs://demo/media/rotated/0.jpg').read()  # doctest: +SKIP
     """
+    if os.fspath(uri).startswith("pxfs://"):
+        from .fs import PxfsFileSystem
+
+        f: IO[Any] = PxfsFileSystem().open(os.fspath(uri), mode)
+        return f
     return Env.get().storage.open(uri, mode)
 
 

@@ -350,3 +350,18 @@ def test_where_on_a_computed_column_computes_it_first(tmp_path: Path) -> None:
     t.add_computed_column(w=t.img.width)
     assert t.where(t.w > 30).select(t.n).collect()["n"] == [40, 60]
     assert t.order_by(t.w, asc=False).select(t.n).collect()["n"] == [60, 40, 20]
+
+
+def test_pxfs_open_of_a_cell_computes_only_that_cell(images: list[Path], tmp_path: Path) -> None:
+    t = pxt.create_table("opened", {"img": pxt.Image})
+    t.insert([{"img": str(p)} for p in images[:3]])
+    t.add_computed_column(r=t.img.rotate(90), destination=str(tmp_path / "out"))
+    import fsspec
+
+    name = next(p for p in fsspec.filesystem("pxfs").ls("pxfs://opened/r", detail=False) if "/1." in p)
+    with pxt.open(f"pxfs://{name}") as f:
+        data = f.read()
+    assert len(files_in(tmp_path / "out")) == 1
+    expected = io.BytesIO()
+    Image.open(images[1]).rotate(90).save(expected, format="JPEG")
+    assert data == expected.getvalue()
