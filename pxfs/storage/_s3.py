@@ -49,6 +49,9 @@ def filesystem(loc: Location, config: StorageConfig) -> s3fs.S3FileSystem:
         "read_timeout": config.request_timeout,
         "retries": {"max_attempts": config.retries + 1, "mode": "standard"},
         "max_pool_connections": max(10, config.upload_concurrency or 64),
+        # botocore >= 1.36 adds a CRC32 of every body by default; S3 does not require it
+        # for PutObject and it costs client CPU per upload.
+        "request_checksum_calculation": "when_required",
     }
     host = urlsplit(loc.endpoint_url or "").hostname
     if host in _LOCAL_HOSTS:

@@ -234,7 +234,7 @@ class Table:
             version = fresh.version + 1
             n = len(batch)
             arrays: dict[str, Any] = {
-                "_rowid": pa.array(range(fresh.next_rowid, fresh.next_rowid + n), type=pa.int64()),
+                "_rowid": pa.array(list(range(fresh.next_rowid, fresh.next_rowid + n)), type=pa.int64()),  # a range imports pandas
                 "_v": pa.array([version] * n, type=pa.int32()),
             }
             for col in fresh.columns:
