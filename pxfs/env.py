@@ -252,6 +252,7 @@ class Env:
             upload_concurrency=self["upload_concurrency"],
             request_timeout=self["request_timeout"],
             retries=self["retries"],
+            s3_direct_put=self["s3_direct_put"],
         )
         for key in ("input_media_dest", "output_media_dest"):
             if self[key] is not None:

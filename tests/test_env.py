@@ -111,3 +111,10 @@ def test_secrets_are_masked_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     # the connection string's BlobEndpoint is recognised as that account's URL form
     loc = env.storage.location("http://127.0.0.1:10000/acct/container/x.jpg")
     assert (loc.kind, loc.bucket, loc.key) == ("azure", "container", "x.jpg")
+
+
+def test_docs_list_every_setting_as_the_table_says() -> None:
+    from pxfs._settings import markdown_table
+
+    page = (Path(__file__).parents[1] / "docs" / "destinations.md").read_text()
+    assert markdown_table() in page, "docs/destinations.md is stale: paste `python -m pxfs._settings` into it"

@@ -99,3 +99,5 @@ class StorageConfig:
     # about (retries + 1) * request_timeout.
     request_timeout: float = 20.0
     retries: int = 1
+    # Small S3 uploads by pxfs's own signed http.client requests (see _s3put).
+    s3_direct_put: bool = True

@@ -72,6 +72,13 @@ def filesystem(loc: Location, config: StorageConfig) -> s3fs.S3FileSystem:
     return fs
 
 
+def direct_writer(fs: s3fs.S3FileSystem, loc: Location, config: StorageConfig) -> Any:
+    """The fast PutObject path for `fs` (see :mod:`._s3put`), or None where it does not apply."""
+    from ._s3put import DirectPut
+
+    return DirectPut.for_filesystem(fs, config, dict(config.schemes[loc.scheme].client_kwargs))
+
+
 def signed_url(fs: s3fs.S3FileSystem, loc: Location, expires_in: int) -> str:
     """A SigV4 presigned GET URL."""
     return str(fs.url(loc.path, expires=expires_in))
