@@ -180,7 +180,8 @@ class Suite:
         if self.args.pyspy:  # sample every thread (and worker process) of the child while on CPU
             os.makedirs(self.args.pyspy, exist_ok=True)
             out = os.path.join(os.path.abspath(self.args.pyspy), f"{label}.txt")
-            command = ["py-spy", "record", "--threads", "--subprocesses", "--rate", "200",
+            spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+            command = [spy, "record", "--threads", "--subprocesses", "--rate", "200",
                        "--format", "raw", "-o", out, "--", *command]
         proc = subprocess.run(
             command, env=self.env, cwd=ROOT,

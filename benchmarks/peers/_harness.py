@@ -72,8 +72,14 @@ class _TreeSampler:
     machine's memory from everything else running on it.
     """
 
+    # Listing descendants reads every /proc/<pid>/stat: done every _RESCAN_S, not every
+    # sample, so the sampler costs the measured process little CPU (it was ~5%).
+    _RESCAN_S = 0.5
+
     def __init__(self, interval: float = 0.02, limit_mb: float | None = None) -> None:
         self.peak = 0
+        self._children: list[Any] = []
+        self._scanned = 0.0
         self.limit = limit_mb * 2**20 if limit_mb else None
         self._stop = threading.Event()
         try:
@@ -88,9 +94,12 @@ class _TreeSampler:
 
     def _sample(self) -> None:
         total = 0
-        procs = [self._proc]
-        with contextlib.suppress(Exception):
-            procs += self._proc.children(recursive=True)
+        now = time.monotonic()
+        if now - self._scanned >= self._RESCAN_S:
+            self._scanned = now
+            with contextlib.suppress(Exception):
+                self._children = self._proc.children(recursive=True)
+        procs = [self._proc, *self._children]
         for p in procs:
             with contextlib.suppress(Exception):
                 total += p.memory_info().rss
