@@ -84,7 +84,7 @@ class Catalog:
                 con.close()
 
     @contextlib.contextmanager
-    def held(self, seconds: float = 0.5) -> Iterator[None]:
+    def held(self, seconds: float = 2.0) -> Iterator[None]:
         """Reuse one connection for up to `seconds` at a time (opening DuckDB costs ~20-50 ms).
 
         For long operations made of many small catalog steps (``materialize``): the file is

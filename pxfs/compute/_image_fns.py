@@ -7,8 +7,10 @@ of ``PIL.Image.open(path).rotate(90)``. To add one: write it here, add a row to
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import IO, Any, Callable
 
 __all__ = ["FUNCTIONS", "apply", "encode", "output_format"]
 
@@ -109,10 +111,20 @@ def output_format(source_format: str | None, mode: str) -> str:
 
 
 def encode(img: Any, source_format: str | None) -> tuple[bytes, str]:
-    """Encode `img` in the source's format where it fits; returns (bytes, extension)."""
-    import io
+    """Encode `img` in the source's format where it fits; returns (bytes, extension).
 
+    Pillow holds the GIL while it encodes into a BytesIO but releases it while it encodes
+    into a real file descriptor, so compute threads encode in parallel only through a
+    file: an anonymous in-memory one (memfd) where the OS has them. The bytes are the same.
+    """
     fmt = output_format(source_format, img.mode)
-    buf = io.BytesIO()
-    img.save(buf, format=fmt)
-    return buf.getvalue(), _FORMAT_EXT[fmt]
+    with _scratch_file() as f:
+        img.save(f, format=fmt)
+        f.seek(0)
+        return f.read(), _FORMAT_EXT[fmt]
+
+
+def _scratch_file() -> IO[bytes]:
+    if hasattr(os, "memfd_create"):
+        return os.fdopen(os.memfd_create("pxfs-encode", os.MFD_CLOEXEC), "w+b")
+    return tempfile.TemporaryFile()
