@@ -11,8 +11,8 @@ captures the request botocore signed: its URL, headers and Authorization. We sig
 same request ourselves, at the same timestamp, and use our signer for the bucket only if
 the two Authorization headers are identical; otherwise every object stays on s3fs. A
 calibration lasts five minutes, and a 403 drops it (credentials may have rotated) and
-sends that object through s3fs. Keys outside ``[A-Za-z0-9/._~-]``, proxies and custom CA
-settings stay on s3fs too.
+sends that object through s3fs. Keys outside ``[A-Za-z0-9/._~-]``, PutObject arguments
+other than ContentType, proxies and custom CA settings stay on s3fs too.
 
 Requests run in a thread pool: http.client releases the GIL while it waits, and the
 connection of each thread is kept alive where the server allows it. Failures are raised
@@ -205,7 +205,7 @@ class DirectPut:
     async def write(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> None:
         """Store `data` at `target` (one PutObject), by our path once the bucket is calibrated."""
         bucket, key = target.bucket, target.key
-        if not _SAFE_KEY.fullmatch(key):
+        if not _SAFE_KEY.fullmatch(key) or set(kwargs) - {"ContentType"}:
             await self.fs._pipe_file(target.path, data, **kwargs)
             return
         signer = self._signers.get(bucket)
