@@ -31,6 +31,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -50,8 +51,12 @@ _STOP_GRACE_S = 5.0
 _PORT_ATTEMPTS = 3
 _LOG_TAIL_CHARS = 4000
 
-#: urllib opener that never goes through an HTTP proxy from the environment.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+#: urllib opener for our own servers on 127.0.0.1: never through an HTTP proxy from the
+#: environment, and https without verification (their certificates are the test's own).
+_OPENER = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}),
+    urllib.request.HTTPSHandler(context=ssl._create_unverified_context()),  # noqa: S323
+)
 
 _AZURITE_VERSION = "3.35.0"
 _AZURITE_INSTALL = f"npm install --prefix .tools azurite@{_AZURITE_VERSION}"
@@ -100,6 +105,8 @@ class _ProcessServer:
 
     _name: ClassVar[str] = "server"
     _ready_path: ClassVar[str] = "/"
+
+    scheme = "http"
 
     def __init__(self, *, startup_timeout: float = 60.0, extra_args: Sequence[str] = ()) -> None:
         self.host = _HOST
@@ -195,8 +202,8 @@ class _ProcessServer:
 
     @property
     def endpoint_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://{self.host}:{self.port}"
+        """``http://127.0.0.1:PORT`` (``https://`` for a server started with TLS)."""
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     # -- internals ---------------------------------------------------------------------
     def _launch(self, command: list[str], port: int) -> None:
@@ -216,7 +223,7 @@ class _ProcessServer:
 
     def _wait_ready(self) -> str:
         assert self._proc is not None and self._port is not None
-        probe = f"http://{self.host}:{self._port}{self._ready_path}"
+        probe = f"{self.scheme}://{self.host}:{self._port}{self._ready_path}"
         deadline = time.monotonic() + self.startup_timeout
         while True:
             if self._proc.poll() is not None:
@@ -270,18 +277,31 @@ class MotoServer(_ProcessServer):
         Seconds to wait for the server to answer before ``RuntimeError``.
     extra_args : sequence of str
         More command-line arguments for ``moto.server``.
+    tls : (certfile, keyfile), optional
+        Serve https with this certificate (PEM files; it must name 127.0.0.1). Clients
+        then need its CA, e.g. ``AWS_CA_BUNDLE`` for botocore.
 
     Attributes
     ----------
     endpoint_url : str
-        ``http://127.0.0.1:PORT``; give it to s3fs/boto3 as ``endpoint_url``. moto
-        accepts any credentials and signature.
+        ``http://127.0.0.1:PORT`` (``https://`` with `tls`); give it to s3fs/boto3 as
+        ``endpoint_url``. moto accepts any credentials and signature.
     """
 
     _name = "moto"
     _ready_path = "/moto-api/"
 
+    def __init__(
+        self, *, startup_timeout: float = 60.0, extra_args: Sequence[str] = (),
+        tls: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__(startup_timeout=startup_timeout, extra_args=extra_args)
+        self.tls = tls
+        if tls is not None:
+            self.scheme = "https"
+
     def _command(self, port: int) -> list[str]:
+        tls = ["--ssl-cert", self.tls[0], "--ssl-key", self.tls[1]] if self.tls else []
         return [
             sys.executable,
             "-m",
@@ -290,6 +310,7 @@ class MotoServer(_ProcessServer):
             self.host,
             "-p",
             str(port),
+            *tls,
             *self.extra_args,
         ]
 
@@ -687,8 +708,8 @@ class SilentServer:
 
     @property
     def endpoint_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://{self.host}:{self.port}"
+        """``http://127.0.0.1:PORT`` (``https://`` for a server started with TLS)."""
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def connections(self) -> int:

@@ -76,7 +76,7 @@ def direct_writer(fs: s3fs.S3FileSystem, loc: Location, config: StorageConfig) -
     """The fast PutObject path for `fs` (see :mod:`._s3put`), or None where it does not apply."""
     from ._s3put import DirectPut
 
-    return DirectPut.for_filesystem(fs, config, dict(config.schemes[loc.scheme].client_kwargs))
+    return DirectPut.for_filesystem(fs, config)
 
 
 def signed_url(fs: s3fs.S3FileSystem, loc: Location, expires_in: int) -> str:

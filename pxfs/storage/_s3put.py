@@ -12,7 +12,8 @@ same request ourselves, at the same timestamp, and use our signer for the bucket
 the two Authorization headers are identical; otherwise every object stays on s3fs. A
 calibration lasts five minutes, and a 403 drops it (credentials may have rotated) and
 sends that object through s3fs. Keys outside ``[A-Za-z0-9/._~-]``, PutObject arguments
-other than ContentType, proxies and custom CA settings stay on s3fs too.
+other than ContentType and proxies stay on s3fs too. TLS uses the context botocore's
+session builds (its CA bundle, ``verify``, client certificate).
 
 Requests run in a thread pool: http.client releases the GIL while it waits, and the
 connection of each thread is kept alive where the server allows it. Failures are raised
@@ -81,6 +82,7 @@ class _Signer:
     signed: tuple[str, ...]  # lower-case header names botocore signs, content-type aside
     unsigned_payload: bool
     expires_at: float
+    ssl_context: Any = None  # botocore's own, for https endpoints
 
     _keys: dict[str, bytes] | None = None
 
@@ -178,10 +180,9 @@ class DirectPut:
     Create with :meth:`for_filesystem`, which returns None where this path does not apply.
     """
 
-    def __init__(self, fs: Any, config: StorageConfig, *, verify: str | None) -> None:
+    def __init__(self, fs: Any, config: StorageConfig) -> None:
         self.fs = fs
         self.config = config
-        self.verify = verify  # CA bundle for https
         self.endpoint_url = str(getattr(fs, "endpoint_url", None) or "")
         self._signers: dict[str, _Signer] = {}
         self._calibrating: dict[str, asyncio.Event] = {}
@@ -192,12 +193,8 @@ class DirectPut:
         )
 
     @classmethod
-    def for_filesystem(cls, fs: Any, config: StorageConfig, client_kwargs: dict[str, Any]) -> DirectPut | None:
-        if not config.s3_direct_put or "verify" in client_kwargs:
-            return None
-        from botocore.httpsession import get_cert_path
-
-        return cls(fs, config, verify=get_cert_path(True))
+    def for_filesystem(cls, fs: Any, config: StorageConfig) -> DirectPut | None:
+        return cls(fs, config) if config.s3_direct_put else None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
@@ -251,12 +248,14 @@ class DirectPut:
                 if not box:
                     raise ValueError("no request captured")
                 url, headers = box[-1]
-                if _proxied(url):
+                if _proxied(url) or client.meta.config.proxies:
                     raise ValueError("requests go through a proxy")
                 creds = await client._request_signer._credentials.get_frozen_credentials()
-                self._signers[bucket] = _Signer.from_request(
-                    url, headers, bucket, target.key, data, creds.secret_key
-                )
+                signer = _Signer.from_request(url, headers, bucket, target.key, data, creds.secret_key)
+                if signer.scheme == "https":  # the TLS settings botocore uses: CA bundle, verify, client cert
+                    session = client._endpoint.http_session
+                    signer.ssl_context = (await asyncio.to_thread(session._build_ssl_contexts, None))[0]
+                self._signers[bucket] = signer
             except Exception as e:  # any doubt: this bucket stays on s3fs
                 logger.debug("S3 uploads to %s stay on s3fs: %s", bucket, e)
                 self._signers.pop(bucket, None)
@@ -329,10 +328,7 @@ class DirectPut:
             conn.close()
         connect_timeout = min(5.0, self.config.request_timeout)
         if signer.scheme == "https":
-            import ssl
-
-            context = ssl.create_default_context(cafile=self.verify)
-            conn = http.client.HTTPSConnection(signer.netloc, timeout=connect_timeout, context=context)
+            conn = http.client.HTTPSConnection(signer.netloc, timeout=connect_timeout, context=signer.ssl_context)
         else:
             conn = http.client.HTTPConnection(signer.netloc, timeout=connect_timeout)
         conn.connect()

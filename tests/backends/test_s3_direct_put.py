@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import ssl
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -29,14 +30,16 @@ from pxfs.testing import MotoServer
 
 from .test_s3 import PROFILES, configure
 
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+OPENER = urllib.request.build_opener(  # our own servers: no proxy, their certificates are ours
+    urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ssl._create_unverified_context())
+)
 
 
 class RecordingMoto(MotoServer):
     """A moto_server of this test's own, recording every request into a file."""
 
-    def __init__(self, recording: Path) -> None:
-        super().__init__()
+    def __init__(self, recording: Path, tls: tuple[str, str] | None = None) -> None:
+        super().__init__(tls=tls)
         self.recording = recording
 
     def _environ(self) -> dict[str, str]:
@@ -99,6 +102,32 @@ def test_one_put_per_object_and_all_but_the_first_without_botocore(
         assert fs.cat_file(loc.path) == src.read_bytes()
         assert fs.info(loc.path)["ContentType"] == "image/jpeg"
         assert s.sha256 == hashlib.sha256(src.read_bytes()).hexdigest()
+
+
+def test_https_with_botocores_ca_bundle(
+    tmp_path: Path, _isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over TLS, pxfs's requests verify the server as botocore does (here: AWS_CA_BUNDLE)."""
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    certfile, keyfile, cafile = (str(tmp_path / n) for n in ("cert.pem", "key.pem", "ca.pem"))
+    cert.cert_chain_pems[0].write_to_path(certfile)
+    cert.private_key_pem.write_to_path(keyfile)
+    ca.cert_pem.write_to_path(cafile)
+    sources = images(tmp_path / "src", 12)
+    with RecordingMoto(tmp_path / "recording.jsonl", tls=(certfile, keyfile)) as moto:
+        assert moto.endpoint_url.startswith("https://")
+        moto.create_bucket("direct")
+        monkeypatch.setenv("AWS_CA_BUNDLE", cafile)
+        storage = configure("s3", moto.endpoint_url, _isolated_env, monkeypatch)
+        moto.start_recording()
+        stored = storage.put_many(sources, "s3://direct/tls/")
+        puts = moto.puts()
+        assert len(puts) == 12 and sum(by_botocore(e) for e in puts) == 1
+        fs = storage.filesystem(storage.location("s3://direct/"))
+        assert [fs.cat_file(storage.location(s.uri).path) for s in stored] == [p.read_bytes() for p in sources]
 
 
 def test_later_batches_skip_botocore_entirely(moto: RecordingMoto, storage: Storage, tmp_path: Path) -> None:
