@@ -708,8 +708,8 @@ class SilentServer:
 
     @property
     def endpoint_url(self) -> str:
-        """``http://127.0.0.1:PORT`` (``https://`` for a server started with TLS)."""
-        return f"{self.scheme}://{self.host}:{self.port}"
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{self.host}:{self.port}"
 
     @property
     def connections(self) -> int:
