@@ -26,7 +26,6 @@ Retries follow botocore's standard mode: ``retries`` more attempts on connection
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures as cf
 import contextvars
 import hashlib
 import hmac
@@ -188,45 +187,43 @@ class DirectPut:
         self._calibrating: dict[str, asyncio.Event] = {}
         self._hooked: set[int] = set()
         self._local = threading.local()
-        self._pool = cf.ThreadPoolExecutor(
-            config.upload_concurrency or 64, thread_name_prefix="pxfs-s3put"
-        )
 
     @classmethod
     def for_filesystem(cls, fs: Any, config: StorageConfig) -> DirectPut | None:
         return cls(fs, config) if config.s3_direct_put else None
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False)
+        pass
+
+    def write_now(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> bool:
+        """Send one PutObject from this thread if the bucket is calibrated; else False
+        (then :meth:`write` calibrates or goes through s3fs)."""
+        signer = self._signers.get(target.bucket)
+        if signer is None or not _SAFE_KEY.fullmatch(target.key) or set(kwargs) - {"ContentType"}:
+            return False
+        if signer.expires_at < time.monotonic():
+            self._signers.pop(target.bucket, None)
+            return False
+        payload = "UNSIGNED-PAYLOAD" if signer.unsigned_payload else digest
+        try:
+            self._send(signer, target.key, data, payload, kwargs.get("ContentType"))
+        except _Rejected:  # credentials may have rotated: botocore refreshes them
+            self._signers.pop(target.bucket, None)
+            return False
+        return True
 
     async def write(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> None:
-        """Store `data` at `target` (one PutObject), by our path once the bucket is calibrated."""
-        bucket, key = target.bucket, target.key
-        if not _SAFE_KEY.fullmatch(key) or set(kwargs) - {"ContentType"}:
+        """Store `data` at `target` through s3fs, calibrating the bucket on the way."""
+        bucket = target.bucket
+        if bucket in self._signers or not _SAFE_KEY.fullmatch(target.key) or set(kwargs) - {"ContentType"}:
             await self.fs._pipe_file(target.path, data, **kwargs)
             return
-        signer = self._signers.get(bucket)
-        if signer is not None and signer.expires_at < time.monotonic():
-            del self._signers[bucket]
-            signer = None
-        if signer is None:
-            pending = self._calibrating.get(bucket)
-            if pending is None:
-                await self._calibrate(target, data, kwargs)
-                return
-            await pending.wait()  # one calibration per bucket; the others wait for it
-            signer = self._signers.get(bucket)
-            if signer is None:
-                await self.fs._pipe_file(target.path, data, **kwargs)
-                return
-        payload = "UNSIGNED-PAYLOAD" if signer.unsigned_payload else digest
-        loop = asyncio.get_running_loop()
-        try:
-            await loop.run_in_executor(
-                self._pool, self._send, signer, key, data, payload, kwargs.get("ContentType")
-            )
-        except _Rejected:
-            self._signers.pop(bucket, None)
+        pending = self._calibrating.get(bucket)
+        if pending is None:
+            await self._calibrate(target, data, kwargs)
+            return
+        await pending.wait()  # one calibration per bucket; the others wait for it
+        if not await asyncio.to_thread(self.write_now, target, data, digest, kwargs):
             await self.fs._pipe_file(target.path, data, **kwargs)
 
     async def _calibrate(self, target: Location, data: bytes, kwargs: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ import logging
 import os
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -63,6 +64,7 @@ class Storage:
         self.cache = FileCache(config.cache_dir, config.cache_size_bytes)
         self._filesystems: dict[tuple[Any, ...], Any] = {}
         self._writers: dict[tuple[Any, ...], Any] = {}
+        self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -201,52 +203,66 @@ class Storage:
         writer = self._writer(dest_loc, fs)
         limit = concurrency or self.config.upload_concurrency or _DEFAULT_CONCURRENCY[dest_loc.kind]
         items = enumerate(sources)
+        take = threading.Lock()
         results: dict[int, Any] = {}
         failed: list[BaseException] = []
         base_timeout = self.config.request_timeout * (self.config.retries + 1) + 10
 
-        async def upload(i: int, src: Source) -> Stored:
+        def upload(i: int, src: Source) -> Stored:
             name = names[i] if names is not None else None
             prefix = name_prefixes if isinstance(name_prefixes, str) else name_prefixes[i]
-            data, ext, local = await self._load(src)
+            data, ext, local = self._load(src)
             if data is None:  # a large local file: hash by streaming, send by s3fs/gcsfs multipart
                 assert local is not None
-                digest = await asyncio.to_thread(_sha256_file, local)
+                digest = _sha256_file(local)
                 fname = name or prefix + content_name(ext=ext, digest=digest)[0]
                 target = dest_loc.join(fname)
                 size = os.path.getsize(local)
-                # A stalled upload fails; a slow one that progresses at 1 MiB/s or more does not.
-                await asyncio.wait_for(
-                    _write_file(fs, target, local, backend.write_kwargs(content_type(fname))),
-                    base_timeout + size / 2**20,
-                )
+                if getattr(fs, "async_impl", False):
+                    # A stalled upload fails; a slow one that progresses at 1 MiB/s or more does not.
+                    _run(fs._put_file(local, target.path, **backend.write_kwargs(content_type(fname))),
+                         timeout=base_timeout + size / 2**20)
+                else:
+                    fs.put_file(local, target.path)
                 return Stored(target.uri, size, digest)
             fname, digest = content_name(data, ext)
             target = dest_loc.join(name or prefix + fname)
-            await asyncio.wait_for(
-                writer.write(target, data, digest, backend.write_kwargs(content_type(target.name))),
-                base_timeout + len(data) / 2**20,
-            )
+            kwargs = backend.write_kwargs(content_type(target.name))
+            if not writer.write_now(target, data, digest, kwargs):
+                _run(writer.write(target, data, digest, kwargs), timeout=base_timeout + len(data) / 2**20)
             return Stored(target.uri, len(data), digest)
 
-        async def worker() -> None:
-            for i, src in items:
-                if failed and not return_exceptions:
+        def worker() -> None:
+            while not (failed and not return_exceptions):
+                with take:
+                    item = next(items, None)
+                if item is None:
                     return
+                i, src = item
                 try:
-                    results[i] = await upload(i, src)
-                except Exception as exc:  # translated below, per item
+                    results[i] = upload(i, src)
+                except Exception as exc:  # translated here, per item
                     err = self._translate(exc, dest_loc, src)
                     results[i] = err
                     failed.append(err)
 
-        async def run() -> None:
-            await asyncio.gather(*(worker() for _ in range(limit)))
-
-        _run(run())
+        # Each worker thread loads, hashes and sends one source at a time: the direct S3
+        # path sends from the thread itself; async filesystems run on fsspec's loop.
+        threads = self._threads()
+        running = [threads.submit(worker) for _ in range(limit)]
+        for future in running:
+            future.result()
         if failed and not return_exceptions:
             raise failed[0]
         return [results[i] for i in range(len(results))]
+
+    def _threads(self) -> ThreadPoolExecutor:
+        """put_many's worker threads, sized so that two batches upload at full concurrency."""
+        with self._lock:
+            if self._pool is None:
+                size = 2 * max(_DEFAULT_CONCURRENCY["s3"], self.config.upload_concurrency or 0)
+                self._pool = ThreadPoolExecutor(size, thread_name_prefix="pxfs-put")
+            return self._pool
 
     def _translate(self, exc: BaseException, dest: Location, src: Source) -> BaseException:
         if isinstance(exc, StorageError | InvalidURIError):
@@ -264,7 +280,7 @@ class Storage:
             translated.__cause__ = exc
         return translated
 
-    async def _load(self, src: Source) -> tuple[bytes | None, str, str | None]:
+    def _load(self, src: Source) -> tuple[bytes | None, str, str | None]:
         """(bytes or None for a large local file, extension, local path or None)."""
         if isinstance(src, (bytes, bytearray, memoryview)):
             return bytes(src), "", None
@@ -282,10 +298,7 @@ class Storage:
                 return f.read(), ext, loc.key
         fs = self.filesystem(loc)
         try:
-            if getattr(fs, "async_impl", False):
-                data = await fs._cat_file(loc.path)
-            else:
-                data = await asyncio.to_thread(fs.cat_file, loc.path)
+            data = fs.cat_file(loc.path)
         except Exception as exc:
             translated = self.backend(loc).translate(exc, loc, "read")
             if translated is None:
@@ -368,8 +381,11 @@ class Storage:
         with self._lock:
             self._filesystems.clear()
             writers, self._writers = self._writers, {}
+            pool, self._pool = self._pool, None
         for writer in writers.values():
             writer.close()
+        if pool is not None:
+            pool.shutdown(wait=False)
 
 
 def _sha256_file(path: str) -> str:
@@ -381,26 +397,26 @@ def _sha256_file(path: str) -> str:
 
 
 class _FsspecWriter:
-    """Small objects through the filesystem itself: ``_pipe_file``, or an atomic local write."""
+    """Small objects through the filesystem itself: ``_pipe_file``, or an atomic local write.
+
+    A writer's ``write_now`` stores from the calling thread and returns True, or returns
+    False when the object must go through ``write`` on fsspec's event loop.
+    """
 
     def __init__(self, fs: Any) -> None:
         self.fs = fs
 
-    async def write(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> None:
+    def write_now(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> bool:
         if getattr(self.fs, "async_impl", False):
-            await self.fs._pipe_file(target.path, data, **kwargs)
-        else:
-            await asyncio.to_thread(_atomic_local_write, target.path, data)
+            return False
+        _atomic_local_write(target.path, data)
+        return True
+
+    async def write(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> None:
+        await self.fs._pipe_file(target.path, data, **kwargs)
 
     def close(self) -> None:
         pass
-
-
-async def _write_file(fs: Any, target: Location, local: str, kwargs: dict[str, Any]) -> None:
-    if getattr(fs, "async_impl", False):
-        await fs._put_file(local, target.path, **kwargs)
-    else:
-        await asyncio.to_thread(fs.put_file, local, target.path)
 
 
 def _atomic_local_write(path: str, data: bytes) -> None:
@@ -417,11 +433,15 @@ def _atomic_local_write(path: str, data: bytes) -> None:
         raise
 
 
-def _run(coro: Any) -> Any:
-    """Run a coroutine on fsspec's IO loop (shared by s3fs, gcsfs, adlfs) and wait."""
+def _run(coro: Any, timeout: float | None = None) -> Any:
+    """Run a coroutine on fsspec's IO loop (shared by s3fs, gcsfs, adlfs) and wait.
+
+    With `timeout`, the coroutine is cancelled on the loop after that many seconds
+    (``asyncio.TimeoutError``).
+    """
     from fsspec.asyn import get_loop, sync
 
     async def wrapper() -> Any:
-        return await coro
+        return await (coro if timeout is None else asyncio.wait_for(coro, timeout))
 
     return sync(get_loop(), wrapper)
