@@ -10,8 +10,8 @@ next; the table shows medians.
 
 Usage::
 
-    .venv/bin/python benchmarks/put_throughput.py --n 1000 --size 100KB
-    .venv/bin/python benchmarks/put_throughput.py --endpoint-url http://127.0.0.1:9000 \\
+    .venv/bin/python -m benchmarks.put_throughput --n 1000 --size 100KB
+    .venv/bin/python -m benchmarks.put_throughput --endpoint-url http://127.0.0.1:9000 \\
         --bucket bench --n 5000 --size 1MB --rss-scan 10 --json results.json
 
 Without ``--endpoint-url`` a :class:`pxfs.testing.MotoServer` is started and stopped
@@ -22,9 +22,11 @@ checked) and deleted, outside the timed part.
 Sizes: ``100KB`` = 100 000 bytes, ``100KiB`` = 102 400 bytes (also MB/MiB, GB/GiB).
 
 ``--stub`` sends nothing: a ``before-send`` hook answers every request with a canned 200,
-so the client's own CPU per object is measured without a server. ``--s3fs-no-expect``
+so the client's own CPU per object is measured without a server (pxfs then sends through
+botocore too: its own requests need a server to calibrate against). ``--s3fs-no-expect``
 makes the s3fs contender drop ``Expect: 100-continue`` as pxfs does (same request bytes).
-``--cprofile DIR`` profiles fsspec's IO thread (where all the work runs) in CPU time.
+``--cprofile DIR`` profiles fsspec's IO thread in CPU time (all of s3fs's work; pxfs's own
+requests run in its worker threads: use py-spy for those).
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+from benchmarks._procfs import proc_cpu, proc_rss_mb
+
+ROOT = Path(__file__).resolve().parent.parent  # children run as `python -m` from here
 
 CONTENDERS = ("s3fs", "pxfs")
 _UNITS = {
@@ -178,6 +184,30 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 
     loop.create_connection = counting_create_connection  # type: ignore[method-assign]
 
+    # pxfs sends most PutObjects itself with http.client (pxfs/storage/_s3put.py): count
+    # those requests and connections too.
+    import http.client
+    import threading
+
+    tally = threading.Lock()
+    http_request, http_connect = http.client.HTTPConnection.request, http.client.HTTPConnection.connect
+
+    def counting_request(self: Any, method: str, url: str, *a: Any, **kw: Any) -> Any:
+        if counting:
+            with tally:
+                requests["PutObject (pxfs)" if method == "PUT" else f"{method} (pxfs)"] += 1
+        return http_request(self, method, url, *a, **kw)
+
+    def counting_connect(self: Any) -> Any:
+        nonlocal connections
+        if counting:
+            with tally:
+                connections += 1
+        return http_connect(self)
+
+    http.client.HTTPConnection.request = counting_request  # type: ignore[method-assign]
+    http.client.HTTPConnection.connect = counting_connect  # type: ignore[method-assign]
+
     profiler = None
     if spec.get("cprofile"):
         import cProfile
@@ -227,32 +257,6 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
-def _proc_cpu(pid: int | None) -> float | None:
-    """user + system CPU seconds of process `pid` (Linux /proc), or None."""
-    if pid is None:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _proc_rss_mb(pid: int | None) -> float | None:
-    """Resident set size of process `pid` in MB (Linux /proc), or None."""
-    if pid is None:
-        return None
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return None
-
-
 def make_files(folder: Path, n: int, size: int) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -282,8 +286,8 @@ def run_child(spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
         spec_path = f.name
     try:
         proc = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--_child", spec_path],
-            env=env, capture_output=True, text=True, timeout=spec.get("timeout", 3600),
+            [sys.executable, "-m", "benchmarks.put_throughput", "--_child", spec_path],
+            env=env, cwd=ROOT, capture_output=True, text=True, timeout=spec.get("timeout", 3600),
         )
     finally:
         os.unlink(spec_path)
@@ -379,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
             server = MotoServer().start()
             endpoint, own = server.endpoint_url, True
         env = child_env(endpoint, args.concurrency, work / "pxfs-home", own or args.stub)
+        if args.stub:  # nothing to calibrate pxfs's own S3 requests against: botocore for both
+            env["PXFS_S3_DIRECT_PUT"] = "false"
         fs = None if args.stub else admin_fs(endpoint, own)
         if fs is not None:
             ensure_bucket(fs, args.bucket)
@@ -403,11 +409,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.cprofile:
                 os.makedirs(args.cprofile, exist_ok=True)
                 spec["cprofile"] = os.path.join(os.path.abspath(args.cprofile), f"{label}-{contender}.prof")
-            cpu0 = _proc_cpu(server_pid)
+            cpu0 = proc_cpu(server_pid)
             try:
                 res = run_child(spec, env)
-                cpu1 = _proc_cpu(server_pid)
-                server_rss = _proc_rss_mb(server_pid)  # with this run's objects still stored
+                cpu1 = proc_cpu(server_pid)
+                server_rss = proc_rss_mb(server_pid)  # with this run's objects still stored
                 if fs is not None:
                     check_objects(fs, args.bucket, prefix, n, args.size)
             finally:

@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from ._procfs import proc_cpu
 from .images import DISTINCT, make_images
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,18 +133,6 @@ def remove_prefix(fs: Any, bucket: str, prefix: str) -> None:
     if paths:
         fs.rm(paths)
     fs.invalidate_cache()
-
-
-def proc_cpu(pid: int | None) -> float | None:
-    """user + system CPU seconds of process `pid` so far (Linux /proc), or None."""
-    if pid is None:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def _md5(path: str) -> str:

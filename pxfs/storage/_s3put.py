@@ -3,7 +3,7 @@
 A botocore PutObject through s3fs costs about 2 ms of client CPU (request building,
 event hooks, signing, aiohttp); storing a computed image costs about as much again in
 Pillow. On a 2-core machine that client work decides how many images per second pxfs
-stores. This module sends the same request for about a quarter of the CPU.
+stores. This module sends the same request for about a third of that CPU.
 
 It never guesses what botocore would send. The first object of a bucket goes through
 s3fs as usual, and a ``before-send`` hook (scoped to that one call by a ContextVar)
@@ -15,8 +15,9 @@ sends that object through s3fs. Keys outside ``[A-Za-z0-9/._~-]``, PutObject arg
 other than ContentType and proxies stay on s3fs too. TLS uses the context botocore's
 session builds (its CA bundle, ``verify``, client certificate).
 
-Requests run in a thread pool: http.client releases the GIL while it waits, and the
-connection of each thread is kept alive where the server allows it. Failures are raised
+Requests are sent from the calling thread (``put_many``'s workers): http.client releases
+the GIL while it waits, and each thread's connection is kept alive where the server
+allows it. Failures are raised
 as the botocore exceptions s3fs would raise (``ClientError``, ``EndpointConnectionError``,
 ``ReadTimeoutError``), so :func:`pxfs.storage._s3.translate` words them the same way.
 Retries follow botocore's standard mode: ``retries`` more attempts on connection errors,
