@@ -44,27 +44,8 @@ def transpose_method(method: int | str) -> Any:
     return Image.Transpose(method)
 
 
-# Modes whose quarter turns _rotate does by transpose + paste (P needs its palette: Pillow).
-_QUARTER_TURN_MODES = frozenset({"1", "L", "LA", "I", "I;16", "F", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr"})
-
-
 def _rotate(img: Any, angle: float, expand: bool = False) -> Any:
-    """Pillow's ``rotate``. Pillow turns a non-square image by 90 or 270 degrees without
-    ``expand`` with a general affine transform; a transpose pasted centred on a black
-    canvas gives the same pixels when width and height differ by an even number, for
-    about two thirds of the CPU (tests/test_image_fns.py checks every mode and size)."""
-    quarter = angle % 360
-    w, h = img.size
-    if expand or quarter not in (90, 270) or (w - h) % 2 or img.mode not in _QUARTER_TURN_MODES:
-        return img.rotate(angle, expand=expand)
-    from PIL import Image
-
-    turned = img.transpose(Image.Transpose.ROTATE_90 if quarter == 90 else Image.Transpose.ROTATE_270)
-    dx, dy = (w - h) // 2, (h - w) // 2  # where the turned image's corner lands
-    out = Image.new(img.mode, (w, h))
-    out.paste(turned.crop((max(0, -dx), max(0, -dy), min(h, w - dx), min(w, h - dy))), (max(0, dx), max(0, dy)))
-    out.info = img.info.copy()
-    return out
+    return img.rotate(angle, expand=expand)
 
 
 def _flip(img: Any, direction: str) -> Any:
