@@ -175,9 +175,11 @@ class _Rejected(Exception):
 
 
 class DirectPut:
-    """PutObject for one S3 filesystem: calibrated signers per bucket, threads that send.
+    """PutObject for one S3 filesystem: a calibrated signer per bucket.
 
-    Create with :meth:`for_filesystem`, which returns None where this path does not apply.
+    ``write_now`` sends from the calling thread once the bucket is calibrated; ``write``
+    (on fsspec's loop) calibrates it, or goes through s3fs. Create with
+    :meth:`for_filesystem`, which returns None when ``s3_direct_put`` is off.
     """
 
     def __init__(self, fs: Any, config: StorageConfig) -> None:
@@ -192,9 +194,6 @@ class DirectPut:
     @classmethod
     def for_filesystem(cls, fs: Any, config: StorageConfig) -> DirectPut | None:
         return cls(fs, config) if config.s3_direct_put else None
-
-    def close(self) -> None:
-        pass
 
     def write_now(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> bool:
         """Send one PutObject from this thread if the bucket is calibrated; else False

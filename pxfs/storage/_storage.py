@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Any, Iterable, Iterator, Sequence, Union
+from typing import IO, Any, Iterable, Iterator, Sequence, Sized, Union
 from urllib.parse import quote
 
 from ..errors import InvalidURIError, StorageError
@@ -98,7 +98,7 @@ class Storage:
         return fs
 
     def _writer(self, loc: Location, fs: Any) -> Any:
-        """``async write(target, data, sha256, kwargs)`` for small objects at `loc`'s backend.
+        """What stores small objects at `loc`'s backend (see :class:`_FsspecWriter`).
 
         A backend may offer a faster path than fsspec's ``_pipe_file`` (S3: see _s3put).
         """
@@ -111,8 +111,6 @@ class Storage:
                 writer = self._writers.get(key)
                 if writer is None:
                     writer = self._writers[key] = made or _FsspecWriter(fs)
-                elif made is not None:
-                    made.close()
         return writer
 
     @contextlib.contextmanager
@@ -249,6 +247,8 @@ class Storage:
         # Each worker thread loads, hashes and sends one source at a time: the direct S3
         # path sends from the thread itself; async filesystems run on fsspec's loop.
         threads = self._threads()
+        if isinstance(sources, Sized):  # no idle workers for a small batch (one put())
+            limit = max(1, min(limit, len(sources)))
         running = [threads.submit(worker) for _ in range(limit)]
         for future in running:
             future.result()
@@ -380,10 +380,8 @@ class Storage:
         """Forget every filesystem (they are rebuilt on next use)."""
         with self._lock:
             self._filesystems.clear()
-            writers, self._writers = self._writers, {}
+            self._writers.clear()
             pool, self._pool = self._pool, None
-        for writer in writers.values():
-            writer.close()
         if pool is not None:
             pool.shutdown(wait=False)
 
@@ -414,9 +412,6 @@ class _FsspecWriter:
 
     async def write(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> None:
         await self.fs._pipe_file(target.path, data, **kwargs)
-
-    def close(self) -> None:
-        pass
 
 
 def _atomic_local_write(path: str, data: bytes) -> None:
