@@ -12,8 +12,10 @@ moto accepts any signature, so two kinds of test:
 from __future__ import annotations
 
 import hashlib
+import http.server
 import json
 import ssl
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -257,3 +259,81 @@ def test_a_request_we_would_sign_differently_is_refused() -> None:
         "SignedHeaders=", "SignedHeaders=content-md5;"))
     with pytest.raises(ValueError, match="do not reproduce"):
         _Signer.from_request(url, headers, "my-bucket", "k.jpg", b"x", "secret")
+
+
+# -- retries and refusals, which moto never produces -------------------------------------
+
+
+class PickyS3(http.server.BaseHTTPRequestHandler):
+    """A PutObject-only S3 endpoint that misbehaves on purpose (moto cannot): the first PUT
+    of every key gets ``503 SlowDown``; with ``refuse_pxfs``, any PUT not sent by botocore
+    gets ``403 SignatureDoesNotMatch``. Stored bodies and the requests seen are kept."""
+
+    refuse_pxfs = False
+    stored: dict[str, bytes]
+    seen: list[tuple[str, bool, int]]  # (path, sent by botocore, status)
+    lock = threading.Lock()
+
+    def do_PUT(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        botocore = "Botocore" in self.headers.get("User-Agent", "")
+        with self.lock:
+            if self.refuse_pxfs and not botocore:
+                status, code = 403, "SignatureDoesNotMatch"
+            elif not any(p == self.path for p, _, s in self.seen if s == 503):
+                status, code = 503, "SlowDown"
+            else:
+                status, code = 200, ""
+                self.stored[self.path] = body
+            self.seen.append((self.path, botocore, status))
+        payload = f"<Error><Code>{code}</Code><Message>on purpose</Message></Error>".encode() if code else b""
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(payload)))
+        if status == 200:
+            self.send_header("ETag", '"0"')
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def picky(_isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[PickyS3]]:
+    handler = type("Handler", (PickyS3,), {"stored": {}, "seen": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAPICKY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("PXFS_S3_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("PXFS_RETRIES", "1")
+    try:
+        yield handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_throttled_puts_are_retried_by_pxfs_too(picky: type[PickyS3]) -> None:
+    blobs = [f"object {i}".encode() * 50 for i in range(12)]
+    stored = Env.reset().storage.put_many(blobs, "s3://picky/t/", concurrency=4)
+    assert sorted(picky.stored.values()) == sorted(blobs)
+    assert all(picky.stored[f"/picky/t/{s.uri.rsplit('/', 1)[1]}"] == b for s, b in zip(stored, blobs))
+    by_path: dict[str, list[int]] = {}
+    for path, _, status in picky.seen:
+        by_path.setdefault(path, []).append(status)
+    assert all(statuses == [503, 200] for statuses in by_path.values())  # exactly one retry each
+    assert sum(1 for _, botocore, _ in picky.seen if not botocore) >= 2 * (len(blobs) - 4)
+
+
+def test_a_refused_signature_falls_back_to_botocore(picky: type[PickyS3]) -> None:
+    picky.refuse_pxfs = True
+    blobs = [f"object {i}".encode() * 50 for i in range(8)]
+    Env.reset().storage.put_many(blobs, "s3://picky/r/", concurrency=2)
+    assert sorted(picky.stored.values()) == sorted(blobs)
+    refused = [p for p, botocore, status in picky.seen if status == 403]
+    assert refused and not any(botocore for _, botocore, status in picky.seen if status == 403)
+    for path in refused:  # each refused object was then stored through botocore
+        assert any(p == path and botocore and s == 200 for p, botocore, s in picky.seen)
