@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._procfs import proc_cpu, proc_rss_mb
+from benchmarks._s3 import ensure_bucket
 
 ROOT = Path(__file__).resolve().parent.parent  # children run as `python -m` from here
 
@@ -302,21 +303,6 @@ def admin_fs(endpoint: str, own_server: bool) -> Any:
 
     creds = {"key": "bench", "secret": "bench"} if own_server else {}
     return s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True, **creds)
-
-
-def ensure_bucket(fs: Any, bucket: str) -> None:
-    from fsspec.asyn import sync
-
-    try:
-        sync(fs.loop, fs._call_s3, "head_bucket", Bucket=bucket)
-        return
-    except Exception:  # noqa: BLE001 - missing (or not ours): try to create it
-        pass
-    try:
-        sync(fs.loop, fs._call_s3, "create_bucket", Bucket=bucket)
-    except Exception as e:  # noqa: BLE001
-        if "BucketAlreadyOwnedByYou" not in repr(e):
-            raise
 
 
 def check_objects(fs: Any, bucket: str, prefix: str, n: int, size: int) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ._procfs import proc_cpu
+from ._s3 import ensure_bucket
 from .images import DISTINCT, make_images
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,21 +107,6 @@ def admin_fs(endpoint: str, env: dict[str, str]) -> Any:
     key, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
     creds = {"key": key, "secret": secret} if key and secret else {}
     return s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True, **creds)
-
-
-def ensure_bucket(fs: Any, bucket: str) -> None:
-    from fsspec.asyn import sync
-
-    try:
-        sync(fs.loop, fs._call_s3, "head_bucket", Bucket=bucket)
-        return
-    except Exception:  # noqa: BLE001 - missing: create it
-        pass
-    try:
-        sync(fs.loop, fs._call_s3, "create_bucket", Bucket=bucket)
-    except Exception as e:  # noqa: BLE001
-        if "BucketAlreadyOwnedByYou" not in repr(e):
-            raise
 
 
 def list_prefix(fs: Any, bucket: str, prefix: str) -> dict[str, Any]:

@@ -31,7 +31,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .peers._harness import Timer, image_paths, rotated_paths, run_child, s3_options, startup_runs
+from .peers._harness import (
+    Timer, image_paths, rotated_paths, run_child, s3_options, startup_runs, table_startup_code,
+)
 
 __all__ = ["WORKLOADS"]
 
@@ -172,24 +174,12 @@ def w5_pxfs(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
     return out
 
 
-_W6_CODE = """
-import json, time
-t0 = time.perf_counter()
-import pxfs as pxt
-t1 = time.perf_counter()
-t = pxt.get_table('w6')
-t.columns()
-t2 = time.perf_counter()
-print(json.dumps({"import_seconds": t1 - t0, "open_seconds": t2 - t0}))
-"""
-
-
 def w6_pxfs(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
     _pxfs_env(spec)
     import pxfs as pxt
 
     pxt.create_table("w6", {"img": pxt.Image, "title": pxt.String})
-    return startup_runs(sys.executable, _W6_CODE, dict(os.environ), spec.get("runs", 5))
+    return startup_runs(sys.executable, table_startup_code("pxfs"), dict(os.environ), spec.get("runs", 5))
 
 
 WORKLOADS = {

@@ -46,6 +46,21 @@ def s3_options(spec: dict[str, Any]) -> dict[str, Any]:
             "config_kwargs": {"max_pool_connections": spec["concurrency"]}}
 
 
+def table_startup_code(module: str) -> str:
+    """W6's code for :func:`startup_runs`: import `module` (pxfs or pixeltable, same API
+    here) and open table ``w6``; prints the seconds to import and to open."""
+    return f"""
+import json, time
+t0 = time.perf_counter()
+import {module} as pxt
+t1 = time.perf_counter()
+t = pxt.get_table('w6')
+t.columns()
+t2 = time.perf_counter()
+print(json.dumps({{"import_seconds": t1 - t0, "open_seconds": t2 - t0}}))
+"""
+
+
 def startup_runs(python: str, code: str, env: dict[str, str], runs: int) -> dict[str, Any]:
     """Median of `runs` fresh processes running `code` (which prints import/open seconds)."""
     samples: list[dict[str, float]] = []

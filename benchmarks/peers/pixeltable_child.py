@@ -11,18 +11,7 @@ import os
 import sys
 from typing import Any
 
-from _harness import Timer, image_paths, run_child, startup_runs
-
-_STARTUP = """
-import json, time
-t0 = time.perf_counter()
-import pixeltable as pxt
-t1 = time.perf_counter()
-t = pxt.get_table('w6')
-t.columns()
-t2 = time.perf_counter()
-print(json.dumps({"import_seconds": t1 - t0, "open_seconds": t2 - t0}))
-"""
+from _harness import Timer, image_paths, run_child, startup_runs, table_startup_code
 
 
 def _env(spec: dict[str, Any], **settings: str) -> None:
@@ -123,7 +112,7 @@ def w6(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
     import pixeltable as pxt
 
     pxt.create_table("w6", {"img": pxt.Image, "title": pxt.String})
-    return startup_runs(sys.executable, _STARTUP, dict(os.environ), spec.get("runs", 5))
+    return startup_runs(sys.executable, table_startup_code("pixeltable"), dict(os.environ), spec.get("runs", 5))
 
 
 if __name__ == "__main__":
