@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .peers._harness import (
-    Timer, image_paths, rotated_paths, run_child, s3_options, startup_runs, table_startup_code,
+    Timer, image_paths, rotated_paths, run_child, s3_options, table_startup,
 )
 
 __all__ = ["WORKLOADS"]
@@ -176,10 +176,7 @@ def w5_pxfs(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
 
 def w6_pxfs(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
     _pxfs_env(spec)
-    import pxfs as pxt
-
-    pxt.create_table("w6", {"img": pxt.Image, "title": pxt.String})
-    return startup_runs(sys.executable, table_startup_code("pxfs"), dict(os.environ), spec.get("runs", 5))
+    return table_startup("pxfs", spec)
 
 
 WORKLOADS = {

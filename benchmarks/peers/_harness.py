@@ -27,7 +27,7 @@ import threading
 import time
 from typing import Any, Callable, Iterator
 
-__all__ = ["Timer", "image_paths", "rotated_paths", "run_child", "s3_options", "startup_runs"]
+__all__ = ["Timer", "image_paths", "rotated_paths", "run_child", "s3_options", "startup_runs", "table_startup"]
 
 
 def image_paths(spec: dict[str, Any]) -> list[str]:
@@ -46,10 +46,14 @@ def s3_options(spec: dict[str, Any]) -> dict[str, Any]:
             "config_kwargs": {"max_pool_connections": spec["concurrency"]}}
 
 
-def table_startup_code(module: str) -> str:
-    """W6's code for :func:`startup_runs`: import `module` (pxfs or pixeltable, same API
-    here) and open table ``w6``; prints the seconds to import and to open."""
-    return f"""
+def table_startup(module: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """W6 for `module` (pxfs or pixeltable, same API here): create table ``w6``, then time
+    fresh processes that import `module` and open it (see :func:`startup_runs`)."""
+    import importlib
+
+    pxt = importlib.import_module(module)
+    pxt.create_table("w6", {"img": pxt.Image, "title": pxt.String})
+    code = f"""
 import json, time
 t0 = time.perf_counter()
 import {module} as pxt
@@ -59,6 +63,7 @@ t.columns()
 t2 = time.perf_counter()
 print(json.dumps({{"import_seconds": t1 - t0, "open_seconds": t2 - t0}}))
 """
+    return startup_runs(sys.executable, code, dict(os.environ), spec.get("runs", 5))
 
 
 def startup_runs(python: str, code: str, env: dict[str, str], runs: int) -> dict[str, Any]:

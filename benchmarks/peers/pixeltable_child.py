@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Any
 
-from _harness import Timer, image_paths, run_child, startup_runs, table_startup_code
+from _harness import Timer, image_paths, run_child, table_startup
 
 
 def _env(spec: dict[str, Any], **settings: str) -> None:
@@ -109,10 +109,7 @@ def w5(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
 
 def w6(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
     _env(spec)
-    import pixeltable as pxt
-
-    pxt.create_table("w6", {"img": pxt.Image, "title": pxt.String})
-    return startup_runs(sys.executable, table_startup_code("pixeltable"), dict(os.environ), spec.get("runs", 5))
+    return table_startup("pixeltable", spec)
 
 
 if __name__ == "__main__":
