@@ -21,6 +21,7 @@ class Setting:
     secret: bool = False
     uri: bool = False
     minimum: float | None = None  # for numbers
+    choices: tuple[str, ...] = ()  # for strings: the values allowed
 
     @property
     def env_var(self) -> str:
@@ -38,6 +39,7 @@ _ROWS = [
     Setting("file_cache_size_g", float, 10.0, "size limit of the local cache of remote media, in GiB"),
     Setting("input_media_dest", str, None, "where inserted media are copied (none: referenced in place)", uri=True),
     Setting("materialize_batch_size", int, 64, "cells computed per batch by materialize()", minimum=1),
+    Setting("media_validation", str, "on_read", "how much inserted media are checked: on_read (the file or object exists, an image's header reads; pixels are decoded when read) or on_write (every image is decoded fully at insert)", choices=("on_read", "on_write")),
     Setting("output_media_dest", str, None, "where computed media go when a column has no destination", uri=True),
     Setting("r2_account_id", str, None, "Cloudflare account id; gives https://<id>.r2.cloudflarestorage.com"),
     Setting("r2_endpoint_url", str, None, "Cloudflare R2 S3 endpoint"),
@@ -51,6 +53,7 @@ _ROWS = [
     Setting("tigris_endpoint_url", str, "https://t3.storage.dev", "Tigris S3 endpoint"),
     Setting("tigris_profile", str, None, "AWS credentials profile used for tigris:// and t3.storage.dev URIs"),
     Setting("upload_concurrency", int, None, "uploads in flight at once (default: 64 for S3, 32 for GCS/Azure, 8 local)", minimum=1),
+    Setting("version_retention_days", float, 7.0, "days a table version stays readable after a newer one replaces it (the latest is always kept); older ones are expired by `pxfs gc` or t.expire_versions(), and only then are their rows and media removed"),
 ]
 SETTINGS: dict[str, Setting] = {s.key: s for s in _ROWS}
 assert list(SETTINGS) == sorted(SETTINGS)

@@ -361,6 +361,8 @@ def _convert(setting: Setting, raw: Any, source: str) -> Any:
                 raise ValueError(raw)
             return value
         text = str(raw).strip()
+        if setting.choices and text not in setting.choices:
+            raise ValueError(raw)
         if setting.uri:
             parse_uri(text)  # checked again with aliases once everything is loaded
         return text or None
@@ -378,6 +380,8 @@ def _type_name(t: type) -> str:
 
 
 def _expected(setting: Setting) -> str:
+    if setting.choices:
+        return " or ".join(repr(c) for c in setting.choices)
     if setting.type is int and setting.minimum:
         return f"an integer >= {setting.minimum:g}"
     return f"a {_type_name(setting.type)}"
