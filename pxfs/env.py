@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Mapping
 from ._settings import OTHER_VARIABLES, SECTIONS, SETTINGS, Setting
 from .errors import ConfigError, PxfsError
 from .storage import AzureSettings, GcsSettings, SchemeSpec, Storage, StorageConfig, check_destination, parse_uri
+from .storage._config import MASK, redacted
 
 __all__ = ["Env"]
 
@@ -99,17 +100,16 @@ class Env:
         rows = []
         for key, s in SETTINGS.items():
             value = self[key]
-            shown = "****" if s.secret and value else ("" if value is None else str(value))
+            shown = MASK if s.secret and value else ("" if value is None else str(redacted(value)))
             rows.append((key, shown, self.source_of(key)))
         for prefix, base in self._tables["public_urls"].items():
-            rows.append((f"public_urls.{prefix}", base, self._table_sources[f"public_urls.{prefix}"]))
+            rows.append((f"public_urls.{prefix}", redacted(base), self._table_sources[f"public_urls.{prefix}"]))
         for alias, spec in self._tables["schemes"].items():
-            rows.append((f"schemes.{alias}", f"endpoint_url={spec.get('endpoint_url')} profile={spec.get('profile')}",
-                         self._table_sources[f"schemes.{alias}"]))
+            rows.append((f"schemes.{alias}", _describe_alias(spec), self._table_sources[f"schemes.{alias}"]))
         return rows
 
     def __repr__(self) -> str:
-        set_keys = {k: ("****" if SETTINGS[k].secret else v) for k, v in self._values.items()}
+        set_keys = {k: (MASK if SETTINGS[k].secret else redacted(v)) for k, v in self._values.items()}
         return f"Env(home={str(self.home)!r}, {set_keys})"
 
     @property
@@ -319,6 +319,15 @@ def _configure_logging() -> None:
         logger.addHandler(handler)
 
 
+def _describe_alias(spec: Mapping[str, Any]) -> str:
+    """One line for a ``[pxfs.schemes.<alias>]`` table, secret-named values masked."""
+    shown = [f"endpoint_url={redacted(spec.get('endpoint_url'))} profile={spec.get('profile')}"]
+    for name in ("client_kwargs", "config_kwargs"):
+        if spec.get(name):
+            shown.append(f"{name}={redacted(spec[name])}")
+    return " ".join(shown)
+
+
 def _gcs() -> GcsSettings:
     host = os.environ.get("STORAGE_EMULATOR_HOST")
     if host and not host.startswith(("http://", "https://")):
@@ -394,6 +403,9 @@ def _check_alias(alias: str, spec: Any, source: str) -> dict[str, Any]:
     unknown = set(spec) - allowed
     if unknown:
         raise ConfigError(f"{source}: unknown key(s) {sorted(unknown)} in [pxfs.schemes.{alias}]; known: {sorted(allowed)}")
+    for table in ("client_kwargs", "config_kwargs"):
+        if not isinstance(spec.get(table, {}), dict):  # never echo the value: it may hold a key
+            raise ConfigError(f"{source}: {table} in [pxfs.schemes.{alias}] must be a table of keys and values")
     if spec.get("type", "s3") != "s3":
         raise ConfigError(f"{source}: [pxfs.schemes.{alias}] type must be \"s3\", got {spec.get('type')!r}")
     if alias in ("file", "http", "https", "gs", "gcs", "az", "abfs", "abfss", "s3"):
