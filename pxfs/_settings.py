@@ -32,6 +32,7 @@ _ROWS = [
     Setting("azure_account_key", str, None, "Azure storage account key (else AZURE_STORAGE_ACCOUNT_KEY)", secret=True),
     Setting("azure_account_name", str, None, "Azure storage account (else AZURE_STORAGE_ACCOUNT_NAME)"),
     Setting("azure_connection_string", str, None, "Azure connection string (else AZURE_STORAGE_CONNECTION_STRING)", secret=True),
+    Setting("azure_url_share_sas_token", bool, False, "when Azure has a SAS token but no account key, let .url return URLs carrying that token, which grant all it allows (other blobs, listing, writing); false: such a .url raises AccessDeniedError (with a key, .url is a read-only SAS for one blob)"),
     Setting("b2_endpoint_url", str, None, "Backblaze B2 S3 endpoint, e.g. https://s3.us-west-004.backblazeb2.com"),
     Setting("b2_profile", str, None, "AWS credentials profile used for b2:// URIs"),
     Setting("b2_region", str, None, "B2 region; gives the endpoint https://s3.<region>.backblazeb2.com"),

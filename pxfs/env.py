@@ -300,7 +300,8 @@ class Env:
             if parts.get("usedevelopmentstorage", "").lower() == "true":
                 name, endpoint = "devstoreaccount1", "http://127.0.0.1:10000/devstoreaccount1"
         return AzureSettings(account_name=name, account_key=key, connection_string=conn, sas_token=sas,
-                             blob_endpoint=endpoint.rstrip("/") if endpoint else None)
+                             blob_endpoint=endpoint.rstrip("/") if endpoint else None,
+                             share_sas_token=self["azure_url_share_sas_token"])
 
 
 def _configure_logging() -> None:

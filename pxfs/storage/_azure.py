@@ -9,7 +9,8 @@ What this module adds to adlfs (see PITFALLS.md):
   accessed anonymously (public containers);
 - bounded time: the async ``BlobServiceClient`` is built here with pxfs's
   ``request_timeout`` and ``retries`` (adlfs's defaults take ~80 s on a dead endpoint);
-- read-only SAS URLs for `Storage.url`;
+- read-only SAS URLs for one blob for `Storage.url`, never the configured SAS token unless
+  the user opts in (``azure_url_share_sas_token``): it grants more than one blob;
 - errors that name the container, the endpoint and what to do, and never a secret.
 
 To support another way of authenticating, add a field to :class:`AzureClientSpec` and a
@@ -79,6 +80,8 @@ class AzureClientSpec:
     sas_token: str | None = field(default=None, repr=False)
     request_timeout: float = 20.0
     retries: int = 1
+    # May `signed_url` hand out `sas_token` when there is no key (azure_url_share_sas_token)?
+    share_sas_token: bool = False
 
     @property
     def auth(self) -> str:
@@ -187,6 +190,7 @@ def client_spec(loc: Location, config: StorageConfig) -> AzureClientSpec:
         sas_token=sas,
         request_timeout=config.request_timeout,
         retries=config.retries,
+        share_sas_token=az.share_sas_token,
     )
 
 
@@ -199,27 +203,53 @@ def filesystem(loc: Location, config: StorageConfig) -> PxfsAzureBlobFileSystem:
 
 
 def signed_url(fs: PxfsAzureBlobFileSystem, loc: Location, expires_in: int) -> str:
-    """A read-only SAS URL valid for `expires_in` seconds (the configured SAS token if
-    there is no account key; the plain URL for anonymous access to a public container)."""
-    from azure.storage.blob import BlobSasPermissions, generate_blob_sas
+    """A read-only SAS URL for this one blob, valid for `expires_in` seconds, signed with
+    the account key; the plain URL for anonymous access to a public container.
 
+    With only a SAS token configured, a URL carrying it would grant everything the token
+    allows (other blobs, listing, writing): :class:`AccessDeniedError`, unless the user
+    opted in with ``azure_url_share_sas_token``.
+    """
     spec = fs._spec
     url = f"{fs.account_url}/{quote(loc.bucket, safe='')}/{quote(loc.key, safe='/')}"
     if spec.account_key and spec.account_name:
-        now = datetime.now(timezone.utc)
-        sas = generate_blob_sas(
-            account_name=spec.account_name,
+        return f"{url}?{_blob_sas(spec.account_name, spec.account_key, loc, expires_in)}"
+    if spec.sas_token:
+        if not spec.share_sas_token:
+            raise _token_not_shared(loc)
+        return f"{url}?{spec.sas_token.lstrip('?')}"
+    return url
+
+
+def _blob_sas(account_name: str, account_key: str, loc: Location, expires_in: int) -> str:
+    """A SAS that allows reading `loc` alone, for `expires_in` seconds."""
+    from azure.storage.blob import BlobSasPermissions, generate_blob_sas
+
+    now = datetime.now(timezone.utc)
+    return str(
+        generate_blob_sas(
+            account_name=account_name,
             container_name=loc.bucket,
             blob_name=loc.key,
-            account_key=spec.account_key,
+            account_key=account_key,
             permission=BlobSasPermissions(read=True),
             start=now - _SAS_SKEW,
             expiry=now + timedelta(seconds=expires_in),
         )
-        return f"{url}?{sas}"
-    if spec.sas_token:
-        return f"{url}?{spec.sas_token.lstrip('?')}"
-    return url
+    )
+
+
+def _token_not_shared(loc: Location) -> AccessDeniedError:
+    account = f"storage account {loc.account!r}" if loc.account else "the storage account"
+    return AccessDeniedError(
+        errno.EACCES,
+        f"cannot make a URL for {loc.uri}: only a SAS token is configured for {account}, and a URL "
+        "carrying it would grant whatever the token allows (other blobs, listing the container, "
+        "writing), not this blob alone; configure the account key (azure_account_key, "
+        "AZURE_STORAGE_ACCOUNT_KEY or account_key under [azure]) so pxfs signs a read-only URL for "
+        "this blob, or map the container to a public base URL under [pxfs.public_urls], or set "
+        "azure_url_share_sas_token = true to hand out the configured token",
+    )
 
 
 def write_kwargs(content_type: str | None) -> dict[str, Any]:

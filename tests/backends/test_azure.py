@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -231,6 +232,134 @@ def test_no_secret_in_reprs_and_errors(azurite: Azurite, monkeypatch: pytest.Mon
     for text in texts:
         assert azurite.account_key not in text, text
         assert "AccountKey=" not in text, text
+
+
+# -- URL scope: never more than the one blob -------------------------------------------
+
+
+def container_sas(azurite: Azurite, container: str) -> str:
+    """A SAS token for a whole container (read, list, write, create), as users configure one."""
+    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+
+    return str(generate_container_sas(
+        azurite.account_name, container, account_key=azurite.account_key,
+        permission=ContainerSasPermissions(read=True, list=True, write=True, create=True),
+        expiry=datetime.now(timezone.utc) + timedelta(hours=1),
+    ))
+
+
+def with_query(url: str, query: str) -> str:
+    return f"{url}?{query}"
+
+
+def http_put(url: str, data: bytes) -> int:
+    """Status of a plain PUT of a block blob (what a URL holder could try)."""
+    request = urllib.request.Request(url, data=data, method="PUT", headers={"x-ms-blob-type": "BlockBlob"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return int(r.status)
+    except urllib.error.HTTPError as e:
+        with e:
+            return int(e.code)
+
+
+@pytest.fixture
+def two_blobs(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, str]:
+    """(container, uri of blob a, uri of blob b), written with the key."""
+    container = new_container(azurite)
+    storage = use_connection_string(azurite.connection_string, monkeypatch)
+    a = storage.put(b"blob a", f"az://{container}/media/")
+    b = storage.put(b"blob b", f"az://{container}/other/")
+    return container, a, b
+
+
+def sas_only(how: str, sas: str, azurite: Azurite, monkeypatch: pytest.MonkeyPatch, home: Path) -> Storage:
+    """A configuration with a SAS token and no account key, set the way `how` says."""
+    monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING", raising=False)
+    if how == "connection string":
+        conn = f"BlobEndpoint={azurite.blob_endpoint};SharedAccessSignature={sas}"
+        monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", conn)
+        monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_NAME", azurite.account_name)
+    elif how == "variables":
+        conn = f"BlobEndpoint={azurite.blob_endpoint}"
+        monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", conn)
+        monkeypatch.setenv("AZURE_STORAGE_SAS_TOKEN", sas)
+    else:
+        (home / "config.toml").write_text(
+            f'[azure]\nconnection_string = "BlobEndpoint={azurite.blob_endpoint}"\nsas_token = "{sas}"\n'
+        )
+    return Env.reset().storage
+
+
+@pytest.mark.parametrize("how", ["connection string", "variables", "config.toml"])
+def test_url_with_only_a_sas_token_is_refused(
+    how: str, azurite: Azurite, two_blobs: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch, _isolated_env: Path
+) -> None:
+    container, a, _ = two_blobs
+    sas = container_sas(azurite, container)
+    storage = sas_only(how, sas, azurite, monkeypatch, _isolated_env)
+    assert storage.cat(a) == b"blob a"  # reading with the token works
+    with pytest.raises(AccessDeniedError) as e:
+        storage.url(a)
+    assert isinstance(e.value, PermissionError)
+    text = str(e.value)
+    assert a in text and "azure_url_share_sas_token" in text and "account key" in text
+    assert "[pxfs.public_urls]" in text
+    sig = parse_qs(sas)["sig"][0]
+    for shown in (text, repr(e.value)):
+        assert sas not in shown and sig not in shown and quote(sig, safe="") not in shown
+    with pytest.raises(AccessDeniedError):
+        storage.urls([a])
+
+
+def test_a_public_base_needs_no_token(
+    azurite: Azurite, two_blobs: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch, _isolated_env: Path
+) -> None:
+    container, a, _ = two_blobs
+    sas_only("variables", container_sas(azurite, container), azurite, monkeypatch, _isolated_env)
+    storage = Env.reset({"public_urls": {f"az://{container}/media/": "https://cdn.example.com/m/"}}).storage
+    assert storage.url(a) == "https://cdn.example.com/m/" + a.rsplit("/", 1)[1]
+
+
+def test_url_shares_the_token_only_when_opted_in(
+    azurite: Azurite, two_blobs: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch, _isolated_env: Path
+) -> None:
+    container, a, _ = two_blobs
+    sas = container_sas(azurite, container)
+    monkeypatch.setenv("PXFS_AZURE_URL_SHARE_SAS_TOKEN", "true")
+    storage = sas_only("connection string", sas, azurite, monkeypatch, _isolated_env)
+    url = storage.url(a)
+    blob_url = f"{azurite.blob_endpoint}/{container}/{a.split(f'az://{container}/', 1)[1]}"
+    assert url == with_query(blob_url, sas)
+    assert http_get(url)[:2] == (200, b"blob a")
+    # What the user opted in to: the token lists the container too.
+    listing = f"{azurite.blob_endpoint}/{container}?restype=container&comp=list&{sas}"
+    assert http_get(listing)[0] == 200
+
+
+def test_key_signed_url_reads_its_blob_and_nothing_else(
+    azurite: Azurite, two_blobs: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container, a, b = two_blobs
+    # A key wins over a configured token, even with the opt-in.
+    sas = container_sas(azurite, container)
+    monkeypatch.setenv("PXFS_AZURE_URL_SHARE_SAS_TOKEN", "true")
+    monkeypatch.setenv("AZURE_STORAGE_SAS_TOKEN", sas)
+    storage = use_connection_string(azurite.connection_string, monkeypatch)
+    url = storage.url(a, expires_in=300)
+    query = urlsplit(url).query
+    params = parse_qs(query)
+    assert params["sp"] == ["r"] and params["sr"] == ["b"] and sas not in url
+    assert http_get(url)[:2] == (200, b"blob a")
+    container_url = f"{azurite.blob_endpoint}/{container}"
+    other = f"{container_url}/{b.split(f'az://{container}/', 1)[1]}"
+    assert http_get(with_query(other, query))[0] == 403  # another blob
+    assert http_get(f"{container_url}?restype=container&comp=list&{query}")[0] == 403  # listing
+    assert http_put(url, b"overwritten") == 403  # writing this blob
+    assert http_put(with_query(f"{container_url}/new.bin", query), b"new") == 403  # a new blob
+    assert http_get(url)[:2] == (200, b"blob a")
+    # The same checks pass with the container token, so they would catch a broad URL.
+    assert http_get(with_query(other, sas))[:2] == (200, b"blob b")
 
 
 # -- bounded time ----------------------------------------------------------------------
