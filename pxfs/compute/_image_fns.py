@@ -9,10 +9,32 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
+import warnings
 from dataclasses import dataclass
 from typing import IO, Any, Callable
 
-__all__ = ["FUNCTIONS", "apply", "encode", "output_format"]
+__all__ = ["FUNCTIONS", "apply", "encode", "open_image", "output_format"]
+
+# Warnings filters are process-global and catch_warnings() is not thread-safe: one block at a time.
+_BOMB_CHECK = threading.Lock()
+
+
+def open_image(fp: str | IO[bytes]) -> Any:
+    """``PIL.Image.open(fp)``, where an image over ``Image.MAX_IMAGE_PIXELS`` always fails.
+
+    Pillow raises ``DecompressionBombError`` above twice the limit and only warns above the
+    limit; here both raise ``DecompressionBombError`` (the warning chained), whatever the
+    process's warnings filter, so a bomb fails the same way in a script and under pytest.
+    """
+    from PIL import Image
+
+    with _BOMB_CHECK, warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            return Image.open(fp)
+        except Image.DecompressionBombWarning as w:
+            raise Image.DecompressionBombError(str(w)) from w
 
 
 @dataclass(frozen=True)

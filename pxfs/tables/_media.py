@@ -4,6 +4,11 @@ A media value may be a local path (``str`` or ``Path``), a ``file://``, ``http(s
 bucket URI, raw ``bytes``, or a ``PIL.Image``. Every value is checked first (the file
 exists and, for an Image column, is an image; a URL answers; a bucket object exists), so
 a bad row fails the whole insert with the row and column named, and nothing is written.
+
+How much of an image is checked is the setting ``media_validation``: ``on_read`` (the
+default) reads local images' headers only; ``on_write`` decodes every image, fetching
+remote ones once into the storage cache, where later reads find them. Either way an
+image over Pillow's ``MAX_IMAGE_PIXELS`` (a decompression bomb) is refused.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from ..catalog import ColumnMeta
+from ..compute._image_fns import open_image
 from ..errors import DataError, PxfsError
-from ..storage import Storage
+from ..storage import Location, Storage
 
-__all__ = ["MediaValue", "check_media"]
+__all__ = ["MediaValue", "check_many", "check_media", "decode_at_insert"]
 
 
 @dataclass
@@ -34,45 +40,94 @@ class MediaValue:
     hash: str | None = None
 
 
-def check_media(storage: Storage, col: ColumnMeta, value: Any, where: str) -> MediaValue:
-    """Check one value of media column `col`; `where` is "row 3, column 'img'"."""
+def check_media(
+    storage: Storage, col: ColumnMeta, value: Any, where: str, *, decode: bool | None = None
+) -> MediaValue:
+    """Check one value of media column `col`; `where` is "row 3, column 'img'".
+
+    An image's header is read; with `decode` (default: ``media_validation='on_write'``)
+    every pixel is decoded too, remote images fetched through the storage cache.
+    """
+    if decode is None:
+        decode = decode_at_insert()
     is_image = col.type.name == "Image"
-    try:
-        from PIL import Image
-    except ImportError:  # pragma: no cover - Pillow is a core dependency
-        Image = None  # type: ignore[assignment]
-    if Image is not None and isinstance(value, Image.Image):
-        buf = io.BytesIO()
-        fmt = value.format if value.format in ("JPEG", "PNG", "WEBP", "GIF") else "PNG"
-        if fmt == "JPEG" and value.mode not in ("RGB", "L", "CMYK"):
-            fmt = "PNG"
-        value.save(buf, format=fmt)
-        return MediaValue(where, upload=buf.getvalue())
+    if _is_pil_image(value):
+        return MediaValue(where, upload=_encode_pil(value, where))
     if isinstance(value, (bytes, bytearray, memoryview)):
         if is_image:
-            _check_image_bytes(bytes(value), where)
+            _check_image(io.BytesIO(value), "the bytes given", where, decode)
         return MediaValue(where, upload=bytes(value))
     if not isinstance(value, (str, os.PathLike)):
         raise DataError(
             f"{where}: expected a file path, a URL or an image for this {col.type.name} column, "
             f"got {type(value).__name__}"
         )
-    text = os.fspath(value)
     try:
-        loc = storage.location(text)
+        loc = storage.location(os.fspath(value))
     except PxfsError as e:
         raise DataError(f"{where}: {e}") from e
     if loc.kind == "local":
-        if not os.path.exists(loc.key):
-            raise DataError(f"{where}: file {loc.key} does not exist")
-        if not os.path.isfile(loc.key):
-            raise DataError(f"{where}: {loc.key} is a folder, not a file")
-        if is_image:
-            _check_image_file(loc.key, where)
-        return MediaValue(where, uri=loc.uri, size=os.path.getsize(loc.key))
+        return _check_local(loc.key, loc.uri, where, is_image, decode)
     if loc.kind == "http":
         size, etag = _check_url(loc.uri, where, storage.config.request_timeout)
-        return MediaValue(where, uri=loc.uri, size=size, hash=etag)
+        checked = MediaValue(where, uri=loc.uri, size=size, hash=etag)
+    else:
+        checked = _check_object(storage, loc, where)
+    if is_image and decode:
+        _check_image(_fetch(storage, loc.uri, where), loc.uri, where, decode)
+    return checked
+
+
+def decode_at_insert() -> bool:
+    """Whether inserted images are decoded fully (``media_validation='on_write'``)."""
+    from ..env import Env
+
+    return bool(Env.get()["media_validation"] == "on_write")
+
+
+def check_many(storage: Storage, items: list[tuple[ColumnMeta, Any, str]]) -> list[MediaValue]:
+    """:func:`check_media` for many values, checked concurrently; first error raised."""
+    decode = decode_at_insert()
+    if len(items) <= 1:
+        return [check_media(storage, c, v, w, decode=decode) for c, v, w in items]
+    with cf.ThreadPoolExecutor(min(16, len(items))) as pool:
+        futures = [pool.submit(check_media, storage, c, v, w, decode=decode) for c, v, w in items]
+        return [f.result() for f in futures]
+
+
+def _is_pil_image(value: Any) -> bool:
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow is a core dependency
+        return False
+    return isinstance(value, Image.Image)
+
+
+def _encode_pil(value: Any, where: str) -> bytes:
+    """The bytes of a ``PIL.Image`` value, in its own format where it fits, else PNG."""
+    buf = io.BytesIO()
+    fmt = value.format if value.format in ("JPEG", "PNG", "WEBP", "GIF") else "PNG"
+    if fmt == "JPEG" and value.mode not in ("RGB", "L", "CMYK"):
+        fmt = "PNG"
+    try:
+        value.save(buf, format=fmt)  # decodes a lazily opened image
+    except Exception as e:
+        raise DataError(f"{where}: cannot encode the image given: {type(e).__name__}: {e}") from e
+    return buf.getvalue()
+
+
+def _check_local(path: str, uri: str, where: str, is_image: bool, decode: bool) -> MediaValue:
+    if not os.path.exists(path):
+        raise DataError(f"{where}: file {path} does not exist")
+    if not os.path.isfile(path):
+        raise DataError(f"{where}: {path} is a folder, not a file")
+    if is_image:
+        _check_image(path, path, where, decode)
+    return MediaValue(where, uri=uri, size=os.path.getsize(path))
+
+
+def _check_object(storage: Storage, loc: Location, where: str) -> MediaValue:
+    """A bucket object exists and is a file: its size and ETag."""
     try:
         info = storage.info(loc)
     except FileNotFoundError as e:
@@ -85,35 +140,30 @@ def check_media(storage: Storage, col: ColumnMeta, value: Any, where: str) -> Me
     return MediaValue(where, uri=loc.uri, size=info.get("size"), hash=str(etag).strip('"') if etag else None)
 
 
-def check_many(storage: Storage, items: list[tuple[ColumnMeta, Any, str]]) -> list[MediaValue]:
-    """:func:`check_media` for many values, remote ones checked concurrently; first error raised."""
-    if len(items) <= 1:
-        return [check_media(storage, c, v, w) for c, v, w in items]
-    with cf.ThreadPoolExecutor(min(16, len(items))) as pool:
-        futures = [pool.submit(check_media, storage, c, v, w) for c, v, w in items]
-        return [f.result() for f in futures]
-
-
-def _check_image_file(path: str, where: str) -> None:
-    from PIL import Image, UnidentifiedImageError
-
+def _fetch(storage: Storage, uri: str, where: str) -> str:
+    """A local copy of a remote object, in the cache that later reads of `uri` use."""
     try:
-        with Image.open(path) as img:
-            img.size  # header only
-    except UnidentifiedImageError:
-        raise DataError(f"{where}: {path} is not an image Pillow can read") from None
+        return storage.localpath(uri)
     except OSError as e:
-        raise DataError(f"{where}: cannot read {path}: {e}") from e
+        raise DataError(f"{where}: cannot read {uri}: {e}") from e
 
 
-def _check_image_bytes(data: bytes, where: str) -> None:
+def _check_image(src: str | IO[bytes], what: str, where: str, decode: bool) -> None:
+    """Pillow reads `src`'s header (and, with `decode`, every pixel); else DataError naming `what`."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.size
-    except (UnidentifiedImageError, OSError):
-        raise DataError(f"{where}: the bytes given are not an image Pillow can read") from None
+        with open_image(src) as img:
+            if decode:
+                img.load()
+    except UnidentifiedImageError as e:
+        raise DataError(f"{where}: {what}: not an image Pillow can read") from e
+    except Image.DecompressionBombError as e:
+        raise DataError(
+            f"{where}: {what}: {e} (raise PIL.Image.MAX_IMAGE_PIXELS if such images are expected)"
+        ) from e
+    except Exception as e:  # truncated or corrupt data: OSError, SyntaxError, EOFError, ...
+        raise DataError(f"{where}: cannot read {what}: {type(e).__name__}: {e}") from e
 
 
 def _check_url(url: str, where: str, timeout: float) -> tuple[int | None, str | None]:
