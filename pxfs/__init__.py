@@ -27,6 +27,7 @@ from .errors import (
     UnsupportedDestinationError,
 )
 from .tables import (
+    GcReport,
     Query,
     ResultSet,
     Table,
@@ -35,6 +36,7 @@ from .tables import (
     create_table,
     drop_dir,
     drop_table,
+    gc,
     get_table,
     list_dirs,
     list_tables,
@@ -56,6 +58,7 @@ __all__ = [
     "EndpointTimeoutError",
     "EndpointUnreachableError",
     "Float",
+    "GcReport",
     "Image",
     "Int",
     "InvalidURIError",
@@ -77,6 +80,7 @@ __all__ = [
     "drop_dir",
     "drop_table",
     "errors",
+    "gc",
     "get_table",
     "init",
     "list_dirs",

@@ -415,10 +415,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     from .fs import _catalog as q
 
+    from .catalog import rows
+
     t = pxt.get_table(args.table)
     env = _env()
-    meta = t._meta()
     with env.catalog.connect() as con:
+        meta = rows.load_table(con, t.path)
+        assert meta is not None
         items = [(col, cell) for col in meta.columns if col.is_media for cell in q.cells(con, meta, col)]
     owed = sum(1 for _, cell in items if cell.owed)
     stored = [(col, cell) for col, cell in items if not cell.owed]
@@ -453,105 +456,31 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 # -- gc ------------------------------------------------------------------------------------
 
-_PXFS_NAME = re.compile(r"^(?:[0-9a-f]{12}_[0-9]+_[0-9a-f]{32}(?:\.[A-Za-z0-9]{1,8})?|\.pxfs-.+)$")
-
-
-def _write_prefixes(env: Any) -> list[Any]:
-    """The Locations pxfs writes media to: home media, input/output destinations, column destinations."""
-    from .errors import PxfsError
-    from .fs import _catalog as q
-
-    candidates: list[str | None] = [str(env.media_dir), env.default_input_media_dest, env.default_output_media_dest]
-    with env.catalog.connect() as con:
-        candidates += q.destinations(con)
-    out: dict[str, Any] = {}
-    for c in candidates:
-        if not c:
-            continue
-        try:
-            loc = env.storage.location(c)
-        except PxfsError as e:
-            logger.warning("skipping destination %s: %s", c, e)
-            continue
-        if loc.kind != "http":
-            out.setdefault(loc.uri.rstrip("/"), loc)
-    return list(out.values())
-
-
-def _modified(entry: dict[str, Any]) -> float | None:
-    """Seconds since the epoch when an object was written, from any backend's listing."""
-    for key in ("mtime", "LastModified", "last_modified", "updated", "timeCreated", "created"):
-        value = entry.get(key)
-        if value is None:
-            continue
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, dt.datetime):
-            return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).timestamp()
-        if isinstance(value, str):
-            try:
-                return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-            except ValueError:
-                continue
-    return None
-
-
-def _orphans(env: Any, min_age: float) -> tuple[list[tuple[str, int | None]], int, int]:
-    """``(orphans as (uri, size), prefixes scanned, young objects skipped)``."""
-    from .fs import _catalog as q
-
-    storage = env.storage
-    found: list[tuple[str, int | None, float | None]] = []
-    prefixes = _write_prefixes(env)
-    for loc in prefixes:  # list first, then read the references: a row recorded meanwhile is seen
-        fs = storage.filesystem(loc)
-        fs.invalidate_cache(loc.path)
-        try:
-            entries = fs.ls(loc.path, detail=True)
-        except FileNotFoundError:
-            continue
-        for e in entries:
-            name = posixpath.basename(str(e["name"]).rstrip("/"))
-            if e.get("type") == "file" and _PXFS_NAME.match(name):
-                found.append((loc.join(name).uri, e.get("size"), _modified(e)))
-    with env.catalog.connect() as con:
-        referenced = {_canonical(storage, u) for u in q.referenced_uris(con)}
-    now = time.time()
-    young = 0
-    orphans = []
-    for uri, size, when in found:
-        if uri in referenced:
-            continue
-        if min_age and when is not None and now - when < min_age:
-            young += 1
-            continue
-        orphans.append((uri, size))
-    return orphans, len(prefixes), young
-
-
-def _canonical(storage: Any, uri: str) -> str:
-    try:
-        return str(storage.location(uri).uri)
-    except Exception:  # a reference pxfs cannot parse any more still protects nothing of ours
-        return uri
-
-
 def _cmd_gc(args: argparse.Namespace) -> int:
-    env = _env()
-    orphans, scanned, young = _orphans(env, args.min_age)
-    for uri, size in orphans:
-        print(f"{'-' if size is None else size:>12}  {uri}")
-    total = sum(s for _, s in orphans if s)
-    note = f"; {young} unreferenced object(s) younger than {args.min_age:g}s kept" if young else ""
-    if args.apply and orphans:
-        removed = env.storage.rm([u for u, _ in orphans])
-        print(f"deleted {removed} orphaned object(s), {total} bytes, under {scanned} prefix(es){note}")
-    elif orphans:
-        print(f"{len(orphans)} orphaned object(s), {total} bytes, under {scanned} prefix(es); "
-              f"run `pxfs gc --apply` to delete them{note}")
+    import pxfs as pxt
+
+    r = pxt.gc(apply=args.apply, min_age=args.min_age)
+    verb = "expired" if r.applied else "would expire"
+    for e in r.expired:
+        print(f"{verb} versions {', '.join(map(str, e.versions))} of {e.table} (replaced more than "
+              f"version_retention_days ago){f'; {e.media_removed} object(s) removed' if e.media_removed else ''}")
+    for path in r.dropped:
+        print(f"{'removed the media of' if r.applied else 'would remove the media of'} dropped table {path}")
+    for uri, size, why in r.orphans:
+        print(f"{'-' if size is None else size:>12}  {uri}  ({why})")
+    total = sum(s for _, s, _ in r.orphans if s)
+    for why, n in sorted(r.skipped.items()):
+        print(f"kept {n} object(s): {why}")
+    for err in r.errors:
+        print(f"pxfs gc: {err}", file=sys.stderr)
+    if r.applied and (r.orphans or r.dropped):
+        print(f"deleted {r.removed} orphaned object(s), {total} bytes, under {r.prefixes} prefix(es)")
+    elif r.orphans:
+        print(f"{len(r.orphans)} orphaned object(s), {total} bytes, under {r.prefixes} prefix(es); "
+              "run `pxfs gc --apply` to delete them")
     else:
-        print(f"no orphaned objects under {scanned} prefix(es){note}")
-    return 0
+        print(f"no orphaned objects under {r.prefixes} prefix(es)")
+    return 1 if r.errors else 0
 
 
 # -- config ----------------------------------------------------------------------------------
@@ -592,7 +521,9 @@ def serve_routes(env: Any, port: int | None) -> tuple[int, list[tuple[str, Path]
     if port is None:
         port = min(ports) if ports else _DEFAULT_PORT
     unmapped = []
-    for loc in _write_prefixes(env):
+    from .tables._gc import write_prefixes
+
+    for loc in write_prefixes(env):
         folder = Path(loc.key) if loc.kind == "local" else None
         if folder is None or any(_inside(folder, f) for _, f in routes):
             continue

@@ -203,7 +203,6 @@ def test_a_bomb_made_by_a_function_is_a_cell_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.emulator
-@pytest.mark.xfail(strict=True, reason="pxfs/tables/_query.py _open_image lets DecompressionBombError through")
 def test_reading_a_bomb_stored_under_on_read_raises_data_error(s3: Any, tmp_path: Path) -> None:
     bucket, client = s3
     client.put_object(Bucket=bucket, Key="src/bomb.png", Body=png_declaring(50000, 50000))

@@ -175,14 +175,16 @@ def test_every_command_on_every_store(store: str, tmp_path: Path, capsys: pytest
     foreign = storage.put(b"not ours", f"{store}/output", name="notes.txt")
     before = objects(f"{store}/output") + objects(f"{store}/input")
     code, out, _ = run(capsys, "gc", "--min-age", "0")
-    assert code == 0 and out.splitlines()[0].split() == ["6", orphan]
+    assert code == 0 and out.splitlines()[0].split()[:2] == ["6", orphan]
+    assert "kept 1 object(s): not named by pxfs" in out  # notes.txt
     assert "1 orphaned object(s), 6 bytes" in out and "--apply" in out
-    assert run(capsys, "gc")[1].startswith("no orphaned objects")  # too young by default
+    out = run(capsys, "gc")[1]
+    assert out.splitlines()[-1].startswith("no orphaned objects") and "younger than 3600s" in out
     code, out, _ = run(capsys, "gc", "--min-age", "0", "--apply")
     assert code == 0 and out.splitlines()[-1].startswith("deleted 1 orphaned object(s), 6 bytes")
     after = objects(f"{store}/output") + objects(f"{store}/input")
     assert sorted(after) == sorted(u for u in before if u != orphan) and foreign in after
-    assert run(capsys, "gc", "--min-age", "0")[1].startswith("no orphaned objects")
+    assert run(capsys, "gc", "--min-age", "0")[1].splitlines()[-1].startswith("no orphaned objects")
     assert run(capsys, "verify", "demo.films")[0] == 1  # gc does not hide or repair the missing one
     # config shows where each value came from
     code, out, _ = run(capsys, "config")
@@ -214,26 +216,31 @@ def test_verify_counts_owed_cells_and_checks_only_stored_ones(tmp_path: Path,
 def test_gc_covers_every_write_prefix_and_leftovers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     t = make_films(tmp_path, n=2, destination=str(tmp_path / "per_column"))
     t.materialize()
-    pxt.create_table("bytes_only", {"doc": pxt.Document}).insert(doc=b"%PDF-1.4 kept")  # $PXFS_HOME/media
+    docs = pxt.create_table("bytes_only", {"doc": pxt.Document})
+    docs.insert(doc=b"%PDF-1.4 kept")  # $PXFS_HOME/media
     home_media = Env.get().media_dir
-    orphans = [tmp_path / "per_column" / f"{'0' * 12}_3_{'cd' * 16}.jpg", home_media / f"{'1' * 12}_0_{'ef' * 16}.pdf",
-               tmp_path / "per_column" / ".pxfs-tmp123"]
-    for p in orphans:
+    orphans = [tmp_path / "per_column" / f"{t._id}_3_{'cd' * 16}.jpg", home_media / f"{docs._id}_0_{'ef' * 16}.pdf"]
+    foreign = [tmp_path / "per_column" / f"{'0' * 12}_3_{'cd' * 16}.jpg",  # another catalog's table id
+               home_media / f"{'1' * 12}_0_{'ef' * 16}.pdf",
+               tmp_path / "per_column" / ".pxfs-tmp123",  # whose? cannot be proven
+               tmp_path / "per_column" / "mine.jpg"]  # not a pxfs name
+    for p in orphans + foreign:
         p.write_bytes(b"x")
     (tmp_path / "per_column" / "sub").mkdir()
-    nested = tmp_path / "per_column" / "sub" / f"{'2' * 12}_1_{'aa' * 16}.jpg"  # not where pxfs writes
+    nested = tmp_path / "per_column" / "sub" / f"{t._id}_1_{'aa' * 16}.jpg"  # not where pxfs writes
     nested.write_bytes(b"x")
-    (tmp_path / "per_column" / "mine.jpg").write_bytes(b"x")  # not a pxfs name
     code, out, _ = run(capsys, "gc", "--min-age", "0")
-    listed = sorted(line.split()[1] for line in out.splitlines()[:-1])
+    listed = sorted(line.split()[1] for line in out.splitlines() if line.split()[1].startswith("file://"))
     assert code == 0 and listed == sorted(f"file://{p}" for p in orphans)
+    assert "kept 2 object(s): written by another catalog" in out
+    assert "kept 1 object(s): pxfs temporary or probe files" in out and "kept 1 object(s): not named by pxfs" in out
     old = time.time() - 7200
     os.utime(orphans[0], (old, old))
     code, out, _ = run(capsys, "gc")  # default --min-age 3600: only the old one
-    assert [line.split()[1] for line in out.splitlines()[:-1]] == [f"file://{orphans[0]}"]
-    assert "2 unreferenced object(s) younger than 3600s kept" in out
+    assert [line.split()[1] for line in out.splitlines() if "file://" in line] == [f"file://{orphans[0]}"]
+    assert "kept 1 object(s): younger than 3600s" in out
     assert run(capsys, "gc", "--apply", "--min-age", "0")[0] == 0
-    assert not any(p.exists() for p in orphans) and nested.exists() and (tmp_path / "per_column" / "mine.jpg").exists()
+    assert not any(p.exists() for p in orphans) and all(p.exists() for p in foreign) and nested.exists()
     assert run(capsys, "verify", "demo.films")[0] == 0 and run(capsys, "verify", "bytes_only")[0] == 0
 
 

@@ -168,10 +168,17 @@ def test_drop_and_delete_remove_only_what_pxfs_wrote(images: list[Path], tmp_pat
     t.add_computed_column(f=t.img.flip("horizontal"), destination=str(tmp_path / "f"))
     t.materialize()
     status = t.delete(t.n < 2)
-    assert status.num_rows == 2 and status.media_removed == 4
-    assert len(files_in(tmp_path / "r")) == 2 and len(files_in(tmp_path / "f")) == 2
+    # Version 4 still has the deleted rows: their media stay until it expires.
+    assert status.num_rows == 2 and status.media_removed == 0 and status.version == 5
+    assert len(files_in(tmp_path / "r")) == 4 and len(files_in(tmp_path / "f")) == 4
     t.drop_column("f")
-    assert files_in(tmp_path / "f") == []
+    assert len(files_in(tmp_path / "f")) == 4
+    v4 = pxt.get_table("cleanup:4")
+    assert v4.count() == 4 and len(v4.select(v4.f.fileurl).collect()) == 4
+    assert t.expire_versions(0) == [1, 2, 3, 4, 5]  # only the latest (6) is kept
+    assert len(files_in(tmp_path / "r")) == 2 and files_in(tmp_path / "f") == []
+    with pytest.raises(pxt.CatalogError, match="expired"):
+        pxt.get_table("cleanup:4")
     pxt.init({"input_media_dest": str(inputs)})
     t.insert(img=str(images[5]), n=5)
     assert len(files_in(inputs)) == 1
@@ -328,8 +335,10 @@ def test_destinations_are_pinned_and_replace_cleans_up(images: list[Path], tmp_p
     assert row["local_fileurl"].startswith(f"file://{tmp_path}/rel/out/")
     old = Path(row["local_fileurl"][7:])
     t.add_computed_column(local=t.img.flip("horizontal"), destination=str(tmp_path / "rel/out"), if_exists="replace")
-    assert not old.exists()
+    assert old.exists()  # the version before the replace still shows it
     assert t.select(t.local.fileurl).collect()[0]["local_fileurl"] != row["local_fileurl"]
+    t.expire_versions(0)
+    assert not old.exists()
 
 
 def test_unreadable_image_names_row_and_column(tmp_path: Path) -> None:

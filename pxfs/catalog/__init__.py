@@ -1,6 +1,12 @@
-"""The catalog layer: dirs, tables, columns, versions and rows in one DuckDB file."""
+"""The catalog layer: dirs, tables, columns, versions and rows in one DuckDB file.
 
+:mod:`._rows` holds every statement on the rows tables and the table bookkeeping,
+:mod:`._dirs` the directory namespace; both take an open connection from :class:`Catalog`.
+"""
+
+from . import _dirs as dirs
+from . import _rows as rows
 from ._db import Catalog
-from ._meta import ColumnMeta, TableMeta, load_table, rows_table
+from ._meta import ColumnMeta, TableMeta, rows_table
 
-__all__ = ["Catalog", "ColumnMeta", "TableMeta", "load_table", "rows_table"]
+__all__ = ["Catalog", "ColumnMeta", "TableMeta", "dirs", "rows", "rows_table"]

@@ -14,25 +14,29 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import CatalogBusyError
+from ..errors import CatalogBusyError, CatalogError
 
 __all__ = ["Catalog"]
 
 SCHEMA = [
     """create table if not exists pxfs_meta (key varchar primary key, value varchar)""",
     """create table if not exists dirs (path varchar primary key, created timestamp)""",
+    # A dropped table keeps its row (dropped set) so that gc can still prove which
+    # objects it wrote; purged once its rows table and media are gone.
     """create table if not exists tables (
         id varchar primary key, path varchar not null, version integer not null,
-        next_rowid bigint not null, next_col integer not null, created timestamp)""",
+        next_rowid bigint not null, next_col integer not null, created timestamp,
+        last_made integer, oldest integer default 1, dropped timestamp, purged boolean default false)""",
+    # purged: the column's physical columns are gone (expired or reverted).
     """create table if not exists columns (
         table_id varchar not null, col_id integer not null, name varchar not null,
         type varchar not null, computed varchar, destination varchar,
-        added_version integer not null, dropped_version integer)""",
+        added_version integer not null, dropped_version integer, purged boolean default false)""",
     """create table if not exists versions (
         table_id varchar not null, version integer not null, created timestamp,
         op varchar, row_count bigint)""",
 ]
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 class Catalog:
@@ -55,6 +59,7 @@ class Catalog:
         self._held: Any = None  # a connection kept open inside `held()`
         self._held_since = 0.0
         self._hold_seconds = 0.0
+        self._last_used = 0.0
 
     def __repr__(self) -> str:
         return f"Catalog({str(self.path)!r})"
@@ -73,7 +78,10 @@ class Catalog:
                     self._held_since = time.monotonic()
                     if not self._initialized:
                         self._init_schema(self._held)
-                yield self._held
+                try:
+                    yield self._held
+                finally:
+                    self._last_used = time.monotonic()
                 return
             con = self._open(duckdb)
             try:
@@ -84,22 +92,48 @@ class Catalog:
                 con.close()
 
     @contextlib.contextmanager
-    def held(self, seconds: float = 2.0) -> Iterator[None]:
+    def held(self, seconds: float = 2.0, idle: float = 0.5) -> Iterator[None]:
         """Reuse one connection for up to `seconds` at a time (opening DuckDB costs ~20-50 ms).
 
         For long operations made of many small catalog steps (``materialize``): the file is
-        released at least every `seconds`, so other processes wait no longer than that.
+        released at least every `seconds`, and `idle` seconds after its last use, by a
+        watchdog thread, so a step that waits on storage (a stalled endpoint) never keeps
+        other processes out of the catalog.
         """
         with self._process_lock:
             outer = self._hold_seconds
             self._hold_seconds = outer or seconds
+        stop = threading.Event()
+        watchdog = None
+        if not outer:
+            watchdog = threading.Thread(
+                target=self._watch, args=(stop, self._hold_seconds, idle), name="pxfs-catalog-release", daemon=True
+            )
+            watchdog.start()
         try:
             yield
         finally:
+            stop.set()
+            if watchdog is not None:
+                watchdog.join()
             with self._process_lock:
                 self._hold_seconds = outer
                 if not outer:
                     self._release()
+
+    def _watch(self, stop: threading.Event, seconds: float, idle: float) -> None:
+        """Close the held connection once it is idle for `idle` or open for `seconds`."""
+        while not stop.wait(min(0.1, idle / 2)):
+            if not self._process_lock.acquire(timeout=0.05):
+                continue  # in use right now
+            try:
+                now = time.monotonic()
+                if self._held is not None and (
+                    now - self._last_used > idle or now - self._held_since > seconds
+                ):
+                    self._release()
+            finally:
+                self._process_lock.release()
 
     def _release(self) -> None:
         if self._held is not None:
@@ -139,10 +173,42 @@ class Catalog:
 
     def _init_schema(self, con: Any) -> None:
         con.execute("begin transaction")
-        for stmt in SCHEMA:
-            con.execute(stmt)
-        con.execute(
-            "insert into pxfs_meta values ('schema_version', ?) on conflict do nothing", [SCHEMA_VERSION]
-        )
+        try:
+            found = None
+            if con.execute(
+                "select 1 from information_schema.tables where table_name = 'pxfs_meta'"
+            ).fetchone():
+                row = con.execute("select value from pxfs_meta where key = 'schema_version'").fetchone()
+                found = row[0] if row else None
+            if found == "1":
+                _migrate_from_1(con)
+            elif found not in (None, SCHEMA_VERSION):
+                raise CatalogError(
+                    f"the catalog {self.path} has schema version {found}, newer than this pxfs "
+                    f"understands ({SCHEMA_VERSION}); upgrade pxfs"
+                )
+            for stmt in SCHEMA:
+                con.execute(stmt)
+            con.execute(
+                "insert into pxfs_meta values ('schema_version', ?) on conflict do nothing", [SCHEMA_VERSION]
+            )
+        except BaseException:
+            con.execute("rollback")
+            raise
         con.execute("commit")
         self._initialized = True
+
+
+def _migrate_from_1(con: Any) -> None:
+    """Schema 1 deleted rows and dropped columns in place; schema 2 keeps them per version."""
+    con.execute("alter table tables add column last_made integer")
+    con.execute("alter table tables add column oldest integer default 1")
+    con.execute("alter table tables add column dropped timestamp")
+    con.execute("alter table tables add column purged boolean default false")
+    con.execute("update tables set last_made = version, oldest = 1, purged = false")
+    con.execute("alter table columns add column purged boolean default false")
+    # Schema 1 dropped the physical columns of a dropped column.
+    con.execute("update columns set purged = (dropped_version is not null)")
+    for (table_id,) in con.execute("select id from tables").fetchall():
+        con.execute(f"alter table rows_{table_id} add column _vdel integer")
+    con.execute("update pxfs_meta set value = ? where key = 'schema_version'", [SCHEMA_VERSION])

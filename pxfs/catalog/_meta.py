@@ -1,23 +1,27 @@
 """Table and column metadata as stored in the catalog, and the physical row layout.
 
 Rows of table ``T`` live in the DuckDB table ``rows_<T.id>``: ``_rowid``, ``_v`` (the
-version that inserted the row), then per column ``c<col_id>`` (the value, or a media
-URI) and, for media, ``c<id>_size``, ``c<id>_hash`` (sha256 or etag) and ``c<id>_own``
-(pxfs wrote the object, so pxfs may delete it); for computed columns ``c<id>_done``,
-``c<id>_err`` and ``c<id>_errtype``. Physical names use column ids, so dropping and
-re-adding a name never mixes old and new data.
+version that inserted the row), ``_vdel`` (the version that deleted it, null while it is
+live), then per column ``c<col_id>`` (the value, or a media URI) and, for media,
+``c<id>_size``, ``c<id>_hash`` (sha256 or etag) and ``c<id>_own`` (pxfs wrote the
+object, so pxfs may delete it once no retained version references it); for computed
+columns ``c<id>_done``, ``c<id>_err`` and ``c<id>_errtype``. Physical names use column
+ids, so dropping and re-adding a name never mixes old and new data.
+
+Version ``V`` sees a row when ``_v <= V`` and it was not deleted by ``V``, and a column
+when it was added by ``V`` and not dropped by ``V``. Deleted rows and dropped columns stay
+stored until every version that sees them has expired.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import DataError
-from ..types import ColumnType, type_named
+from ..types import ColumnType
 
-__all__ = ["ColumnMeta", "TableMeta", "load_table", "rows_table"]
+__all__ = ["ColumnMeta", "TableMeta", "rows_table"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class ColumnMeta:
     computed: dict[str, Any] | None = None  # serialized expression
     destination: str | None = None
     added_version: int = 0
+    dropped_version: int | None = None
 
     @property
     def phys(self) -> str:
@@ -41,6 +46,9 @@ class ColumnMeta:
     def is_computed(self) -> bool:
         return self.computed is not None
 
+    def visible_at(self, version: int) -> bool:
+        return self.added_version <= version and (self.dropped_version is None or self.dropped_version > version)
+
     def physical_columns(self) -> list[tuple[str, str]]:
         """(name, DuckDB type) of every physical column this column needs."""
         cols = [(self.phys, self.type.sql)]
@@ -53,52 +61,47 @@ class ColumnMeta:
 
 @dataclass(frozen=True)
 class TableMeta:
+    """One table as version `version` sees it.
+
+    `columns` are the columns of that version; `stored` every column whose data is still
+    stored (those of every retained version). `latest` is the table's current version,
+    `oldest` its oldest retained one, `last_made` the highest version number ever made
+    (a reverted version's number is never used again).
+    """
+
     id: str
     path: str
     version: int
     next_rowid: int
     next_col: int
     columns: tuple[ColumnMeta, ...] = field(default=())
+    latest: int = 0
+    oldest: int = 1
+    last_made: int = 0
+    stored: tuple[ColumnMeta, ...] = field(default=())
 
     @property
     def rows(self) -> str:
         return rows_table(self.id)
+
+    @property
+    def pinned(self) -> bool:
+        """Whether this is a past version (read-only)."""
+        return self.version != self.latest
 
     def column(self, name: str) -> ColumnMeta:
         for c in self.columns:
             if c.name == name:
                 return c
         raise DataError(
-            f"table {self.path!r} has no column {name!r}; its columns are: "
-            f"{', '.join(c.name for c in self.columns) or '(none)'}"
+            f"table {self.path!r} has no column {name!r}"
+            + (f" at version {self.version}" if self.pinned else "")
+            + f"; its columns are: {', '.join(c.name for c in self.columns) or '(none)'}"
         )
 
     def has_column(self, name: str) -> bool:
         return any(c.name == name for c in self.columns)
 
-    def at_version(self, version: int) -> TableMeta:
-        """This table as it was at `version` (columns added later are hidden)."""
-        return replace(self, version=version, columns=tuple(c for c in self.columns if c.added_version <= version))
-
 
 def rows_table(table_id: str) -> str:
     return f"rows_{table_id}"
-
-
-def load_table(con: Any, path: str) -> TableMeta | None:
-    row = con.execute(
-        "select id, path, version, next_rowid, next_col from tables where path = ?", [path]
-    ).fetchone()
-    if row is None:
-        return None
-    cols = con.execute(
-        "select col_id, name, type, computed, destination, added_version from columns "
-        "where table_id = ? and dropped_version is null order by col_id",
-        [row[0]],
-    ).fetchall()
-    return TableMeta(
-        id=row[0], path=row[1], version=row[2], next_rowid=row[3], next_col=row[4],
-        columns=tuple(
-            ColumnMeta(c[0], c[1], type_named(c[2]), json.loads(c[3]) if c[3] else None, c[4], c[5]) for c in cols
-        ),
-    )

@@ -1,7 +1,7 @@
 """Lazy materialization: compute the owed cells of a computed column, store, record.
 
-A cell is owed while ``c<id>_done`` is false. :func:`materialize` finds owed cells (all,
-or the given row ids), computes them in batches in a thread pool (see :mod:`._cell`),
+A cell is owed until it is recorded. :func:`materialize` finds the owed cells of the
+table's version (all, or of the given row ids) through :mod:`pxfs.catalog.rows`, computes them in batches in a thread pool (see :mod:`._cell`),
 uploads media results with the storage layer's batch ``put`` while the next batches
 compute, and records each batch in one catalog transaction. A failing cell records its
 error type and message and the rest go on; a storage failure is raised after the batches
@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from ..catalog import Catalog, ColumnMeta, TableMeta
+from ..catalog import Catalog, ColumnMeta, TableMeta, rows
 from ..storage import Storage
 from ._cell import CellTask, compute_cell
 
@@ -61,45 +61,32 @@ def _task(storage: Storage, job: CellJob, row: dict[str, Any]) -> CellTask:
 def _owed_batches(
     catalog: Catalog, table: TableMeta, job: CellJob, rowids: Sequence[int] | None, batch_size: int
 ) -> Iterator[list[dict[str, Any]]]:
-    col = job.column
-    wanted = ["_rowid"]
+    wanted = []
     for c in job.inputs:
         wanted.append(c.phys)
         if c.is_computed:
             wanted.append(f"{c.phys}_err")
-    cols_sql = ", ".join(dict.fromkeys(wanted))
-    owed = f"not coalesce({col.phys}_done, false) and _v <= {int(table.version)}"
-    if rowids is not None:
-        ids = sorted(set(rowids))
-        for i in range(0, len(ids), batch_size):
-            chunk = ids[i : i + batch_size]
-            with catalog.connect() as con:
-                rows = con.execute(
-                    f"select {cols_sql} from {table.rows} where {owed} and _rowid in "
-                    f"(select unnest(?::bigint[])) order by _rowid", [chunk]
-                ).fetchall()
-            if rows:
-                yield [dict(zip(dict.fromkeys(wanted), r)) for r in rows]
-        return
+    ids = sorted(set(rowids)) if rowids is not None else None
     last = -1
     while True:
+        chunk = None
+        if ids is not None:
+            chunk = [i for i in ids[:batch_size]]
+            ids = ids[batch_size:]
+            if not chunk:
+                return
         with catalog.connect() as con:
-            rows = con.execute(
-                f"select {cols_sql} from {table.rows} where {owed} and _rowid > ? order by _rowid limit ?",
-                [last, batch_size],
-            ).fetchall()
-        if not rows:
+            batch = rows.owed_batch(con, table, job.column, wanted, last, batch_size, chunk)
+        if batch:
+            last = batch[-1]["_rowid"] if chunk is None else -1
+            yield batch
+        elif chunk is None:
             return
-        last = rows[-1][0]
-        yield [dict(zip(dict.fromkeys(wanted), r)) for r in rows]
 
 
 def count_owed(catalog: Catalog, table: TableMeta, col: ColumnMeta) -> int:
     with catalog.connect() as con:
-        return int(con.execute(
-            f"select count(*) from {table.rows} where not coalesce({col.phys}_done, false) and _v <= ?",
-            [table.version],
-        ).fetchone()[0])
+        return rows.count_owed(con, table, col)
 
 
 def materialize(
@@ -229,26 +216,5 @@ def _store_and_record(
 
 
 def _record(catalog: Catalog, table: TableMeta, col: ColumnMeta, records: list[tuple[Any, ...]]) -> None:
-    """Mark the cells of `records` done, with their values, in one conditional UPDATE.
-
-    The values go to DuckDB as list parameters (``unnest`` zips them into rows): no Arrow
-    table to build, and no pandas import, which pyarrow's ``pa.array`` triggers (~0.25 s).
-    """
-    p = col.phys
-    if col.is_media:
-        names = ["_rowid", "uri", "size", "hash", "own", "err", "errtype"]
-        types = ["bigint", "varchar", "bigint", "varchar", "boolean", "varchar", "varchar"]
-        sets = f"{p} = u.uri, {p}_size = u.size, {p}_hash = u.hash, {p}_own = u.own, "
-    else:
-        names = ["_rowid", "val", "err", "errtype"]
-        types = ["bigint", col.type.sql.lower(), "varchar", "varchar"]
-        sets = f"{p} = u.val, "
-    columns = [list(values) for values in zip(*records)]
-    source = ", ".join(f"unnest(?::{t}[]) as {n}" for n, t in zip(names, types))
     with catalog.transaction() as con:
-        con.execute(
-            f"update {table.rows} set {sets}{p}_done = true, {p}_err = u.err, {p}_errtype = u.errtype "
-            f"from (select {source}) u where {table.rows}._rowid = u._rowid "
-            f"and not coalesce({table.rows}.{p}_done, false)",
-            columns,
-        )
+        rows.record(con, table, col, records)

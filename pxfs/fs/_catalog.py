@@ -1,8 +1,8 @@
-"""Read-only catalog queries behind ``pxfs://``: directories, tables, cells, version times.
+"""What ``pxfs://`` shows of the catalog: directories, tables, cells, version times.
 
-Listing must never compute anything, and the tables layer has no call that reads the
-state of cells (value, size, owed) without computing them, so these queries read the
-physical row layout described in :mod:`pxfs.catalog._meta` directly. They only read.
+Listing never computes anything; these are thin, read-only views over
+:mod:`pxfs.catalog.rows` and :mod:`pxfs.catalog.dirs`, with times made timezone-aware as
+fsspec tools expect.
 """
 
 from __future__ import annotations
@@ -11,13 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from ..catalog import ColumnMeta, TableMeta
+from ..catalog import ColumnMeta, TableMeta, dirs, rows
 from ..storage._naming import extension_of
 
-__all__ = [
-    "Cell", "cell_error", "cells", "children", "destinations", "dir_created", "dir_exists", "referenced_uris",
-    "snapshot_fingerprint", "version_times",
-]
+__all__ = ["Cell", "cell", "cells", "children", "dir_created", "dir_exists", "version_times"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +27,8 @@ class Cell:
     hash: str | None
     owed: bool
     row_version: int
+    errtype: str | None = None
+    error: str | None = None
 
     def ext(self, column: ColumnMeta) -> str:
         """The extension of the stored URI, else the column type's default (``.png``)."""
@@ -45,33 +44,23 @@ class Cell:
 
 
 def dir_exists(con: Any, dotted: str) -> bool:
-    return con.execute("select 1 from dirs where path = ?", [dotted]).fetchone() is not None
+    return dirs.kind(con, dotted) == "dir"
 
 
 def dir_created(con: Any, dotted: str) -> dt.datetime | None:
-    row = con.execute("select created from dirs where path = ?", [dotted]).fetchone()
-    return _aware(row[0]) if row else None
+    return _aware(dirs.created(con, dotted))
 
 
 def children(con: Any, dotted: str) -> tuple[list[tuple[str, dt.datetime | None]], list[tuple[str, str, int]]]:
     """Directly under directory `dotted` ("" for the root): ``(dirs, tables)`` where dirs
     are ``(path, created)`` and tables ``(path, id, version)``."""
-    prefix = dotted + "." if dotted else ""
-
-    def direct(p: str) -> bool:
-        return p.startswith(prefix) and "." not in p[len(prefix):]
-
-    dirs = [(p, _aware(c)) for p, c in con.execute("select path, created from dirs order by path").fetchall()
-            if direct(p)]
-    tables = [(p, i, v) for p, i, v in con.execute("select path, id, version from tables order by path").fetchall()
-              if direct(p)]
-    return dirs, tables
+    found_dirs, tables = dirs.children(con, dotted)
+    return [(p, _aware(c)) for p, c in found_dirs], tables
 
 
 def version_times(con: Any, table_id: str) -> dict[int, dt.datetime]:
     """When each version of a table was made (local time, timezone-aware)."""
-    rows = con.execute("select version, created from versions where table_id = ?", [table_id]).fetchall()
-    return {v: _aware(c) for v, c in rows if c is not None}  # type: ignore[misc]
+    return {v: _aware(c) for v, c in rows.version_times(con, table_id).items()}  # type: ignore[misc]
 
 
 def cells(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int | None = None) -> list[Cell]:
@@ -79,63 +68,17 @@ def cells(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int | None = None) 
 
     Null cells and computed cells that failed or produced nothing have no file.
     """
-    p = col.phys
-    if col.is_computed:
-        owed = f"not coalesce({p}_done, false)"
-        cond = f"({p} is not null or {owed})"
-    else:
-        owed, cond = "false", f"{p} is not null"
-    sql = (f"select _rowid, {p}, {p}_size, {p}_hash, {owed}, _v from {meta.rows} "
-           f"where _v <= ? and {cond}")
-    params: list[Any] = [meta.version]
-    if rowid is not None:
-        sql += " and _rowid = ?"
-        params.append(rowid)
-    sql += " order by _rowid"
-    return [Cell(r[0], None if r[4] else r[1], r[2], r[3], bool(r[4]), r[5])
-            for r in con.execute(sql, params).fetchall()]
+    return [_cell(r) for r in rows.cells(con, meta, col, rowid)]
 
 
-def cell_error(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int) -> tuple[str | None, str | None]:
-    """``(error type, message)`` recorded for a computed cell, ``(None, None)`` if none."""
-    if not col.is_computed:
-        return None, None
-    row = con.execute(f"select {col.phys}_errtype, {col.phys}_err from {meta.rows} where _rowid = ?",
-                      [rowid]).fetchone()
-    return (row[0], row[1]) if row else (None, None)
+def cell(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int) -> Cell | None:
+    """One cell of `col`, whatever its state (failed and empty ones too)."""
+    found = rows.cells(con, meta, col, rowid, files_only=False)
+    return _cell(found[0]) if found else None
 
 
-def snapshot_fingerprint(con: Any, meta: TableMeta) -> tuple[Any, ...]:
-    """Changes whenever a Parquet snapshot of any version of the table could change.
-
-    Every change to a table makes a new version except computing owed cells, which the
-    number of computed cells per computed column captures.
-    """
-    done = [f"count(*) filter (where {c.phys}_done)" for c in meta.columns if c.is_computed]
-    counts = con.execute(f"select count(*), {', '.join(done) or '0'} from {meta.rows}").fetchone()
-    return (meta.version, *counts)
-
-
-def destinations(con: Any) -> list[str]:
-    """Every destination a column was ever given (dropped columns too: their media may remain)."""
-    return [r[0] for r in con.execute(
-        "select distinct destination from columns where destination is not null order by 1").fetchall()]
-
-
-def referenced_uris(con: Any) -> set[str]:
-    """Every media URI any row of any table references (all versions, all media columns)."""
-    from ..catalog import load_table
-
-    out: set[str] = set()
-    for (path,) in con.execute("select path from tables").fetchall():
-        meta = load_table(con, path)
-        if meta is None:
-            continue
-        for col in meta.columns:
-            if col.is_media:
-                out.update(r[0] for r in con.execute(
-                    f"select distinct {col.phys} from {meta.rows} where {col.phys} is not null").fetchall())
-    return out
+def _cell(r: tuple[Any, ...]) -> Cell:
+    return Cell(r[0], None if r[4] else r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7])
 
 
 def _aware(value: Any) -> dt.datetime | None:

@@ -39,7 +39,7 @@ from typing import Any
 from fsspec import AbstractFileSystem
 from fsspec.callbacks import DEFAULT_CALLBACK
 
-from ..catalog import load_table
+from ..catalog import rows
 from . import _catalog as q
 from ._paths import Node, cell_name, fs_name, resolve, split
 from ._snapshot import SnapshotCache, snapshot_bytes
@@ -162,7 +162,7 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
                 out.append(({"name": fs_name(p), "size": 0, "type": "directory", "mtime": created},
                             Node("dir", fs_name(p), p)))
             for p, _table_id, _version in tables:
-                meta = load_table(con, p)
+                meta = rows.load_table(con, p)
                 if meta is None:  # dropped meanwhile
                     continue
                 when = q.version_times(con, meta.id).get(meta.version)
@@ -304,21 +304,18 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         if not node.cell.owed:
             assert node.cell.uri is not None
             return node.cell.uri
-        from ..tables._table import Table
+        import pxfs
 
-        table = Table(node.meta.path, node.meta.id)
-        meta = table._meta()
         rowid = node.cell.rowid
-        logger.debug("computing owed cell %s (row %d of %s.%s)", node.url, rowid, meta.path, node.column.name)
-        for name in table._with_dependencies(meta, [node.column.name]):
-            table._materialize(meta, name, [rowid])
+        table = pxfs.get_table(node.meta.path)
+        logger.debug("computing owed cell %s (row %d of %s.%s)", node.url, rowid, node.meta.path, node.column.name)
+        table.materialize([node.column.name], rowids=[rowid], show_progress=False)
         with self._env().catalog.connect() as con:
-            cells = q.cells(con, meta, node.column, rowid=rowid)
-            errtype, err = q.cell_error(con, meta, node.column, rowid)
-        if cells and cells[0].uri is not None:
-            return cells[0].uri
-        if err:
-            raise OSError(errno.EIO, f"{node.url}: computing the cell failed: {errtype}: {err}")
+            cell = q.cell(con, node.meta, node.column, rowid)
+        if cell is not None and cell.uri is not None:
+            return cell.uri
+        if cell is not None and cell.error:
+            raise OSError(errno.EIO, f"{node.url}: computing the cell failed: {cell.errtype}: {cell.error}")
         raise FileNotFoundError(f"{node.url}: the cell was computed and holds no media (the function returned None)")
 
     def cat_file(self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any) -> bytes:
@@ -505,12 +502,12 @@ def _read(path: str) -> bytes:
         return f.read()
 
 
-def _insert_rows(rows: list[tuple[str, str, str, Any]]) -> None:
+def _insert_rows(items: list[tuple[str, str, str, Any]]) -> None:
     """One ``Table.insert`` per table: ``(table path, table id, column, value)`` rows."""
-    from ..tables._table import Table
+    import pxfs
 
-    by_table: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for path, table_id, column, value in rows:
-        by_table.setdefault((path, table_id), []).append({column: value})
-    for (path, table_id), batch in by_table.items():
-        Table(path, table_id).insert(batch)
+    by_table: dict[str, list[dict[str, Any]]] = {}
+    for path, _table_id, column, value in items:
+        by_table.setdefault(path, []).append({column: value})
+    for path, batch in by_table.items():
+        pxfs.get_table(path).insert(batch)

@@ -24,7 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..catalog import ColumnMeta, TableMeta, load_table
+from ..catalog import ColumnMeta, TableMeta, rows
+from ..errors import CatalogError
 from . import _catalog as q
 
 __all__ = ["Kind", "Node", "cell_name", "fs_name", "resolve", "split"]
@@ -118,28 +119,31 @@ def resolve(con: Any, path: str) -> Node:
     if _names(segs):
         if q.dir_exists(con, dotted):
             return Node("dir", path, dotted)
-        meta = load_table(con, dotted)
+        meta = rows.load_table(con, dotted)
         if meta is not None:
             return Node("table", path, dotted, meta)
     last = segs[-1]
     m = _SNAPSHOT.match(last)
     if m and _names(segs[:-1]):
         table = ".".join([*segs[:-1], m.group(1)])
-        meta = load_table(con, table)
+        meta = rows.load_table(con, table)
         if meta is not None:
             version = int(m.group(2)) if m.group(2) else None
-            if version is not None and version > meta.version:
-                raise _not_found(path, f"table {table!r} has versions 1 to {meta.version}, not {version}")
+            if version is not None:
+                try:
+                    rows.load_table(con, table, version=version)
+                except CatalogError as e:
+                    raise _not_found(path, str(e)) from None
             return Node("snapshot", path, table, meta, version)
     if len(segs) >= 2 and _names(segs[:-1]):
-        meta = load_table(con, ".".join(segs[:-1]))
+        meta = rows.load_table(con, ".".join(segs[:-1]))
         if meta is not None:
             if not meta.has_column(last):
                 raise _not_found(path, f"table {meta.path!r} has no column {last!r}; its columns are: "
                                        f"{', '.join(c.name for c in meta.columns) or '(none)'}")
             return Node("column", path, meta.path, meta, column=meta.column(last))
     if len(segs) >= 3 and _names(segs[:-1]):
-        meta = load_table(con, ".".join(segs[:-2]))
+        meta = rows.load_table(con, ".".join(segs[:-2]))
         if meta is not None:
             col = meta.column(segs[-2]) if meta.has_column(segs[-2]) else None
             if col is None:

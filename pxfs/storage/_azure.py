@@ -37,7 +37,7 @@ from ..errors import (
     StorageError,
 )
 from ._config import AzureSettings, StorageConfig
-from ._errors import bucket_missing, exception_chain, timed_out, unreachable
+from ._errors import broken, bucket_missing, exception_chain, failed, timed_out, unreachable
 from ._location import Location
 
 __all__ = ["AzureClientSpec", "PxfsAzureBlobFileSystem", "filesystem", "signed_url", "translate", "write_kwargs"]
@@ -62,7 +62,10 @@ _INCREMENT_BASE = 1.5
 _JITTER = 0.25
 # Azurite's well-known development key (public), for UseDevelopmentStorage=true.
 _DEVSTORE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+_BAD_NAME = {"InvalidResourceName", "OutOfRangeInput", "InvalidUri"}
 _SAS_SKEW = timedelta(minutes=5)
+# A SAS has no limit of its own; ten years keeps its expiry a date Python can write.
+MAX_EXPIRES_IN = 3650 * 86400
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,14 @@ def signed_url(fs: PxfsAzureBlobFileSystem, loc: Location, expires_in: int) -> s
     spec = fs._spec
     url = f"{fs.account_url}/{quote(loc.bucket, safe='')}/{quote(loc.key, safe='/')}"
     if spec.account_key and spec.account_name:
-        return f"{url}?{_blob_sas(spec.account_name, spec.account_key, loc, expires_in)}"
+        try:
+            sas = _blob_sas(spec.account_name, spec.account_key, loc, expires_in)
+        except ValueError as e:  # binascii.Error: the key is not base64; never echo it
+            raise ConfigError(
+                f"cannot sign a URL for {loc.uri}: the account key of storage account {spec.account_name!r} "
+                f"is not valid base64 ({type(e).__name__}); {_CREDENTIALS_HINT}"
+            ) from None
+        return f"{url}?{sas}"
     if spec.sas_token:
         if not spec.share_sas_token:
             raise _token_not_shared(loc)
@@ -259,6 +269,7 @@ def write_kwargs(content_type: str | None) -> dict[str, Any]:
 def translate(exc: BaseException, loc: Location, action: str) -> BaseException | None:
     """The pxfs error for an azure-core / adlfs failure, or None if not ours."""
     from azure.core.exceptions import (
+        AzureError,
         ClientAuthenticationError,
         HttpResponseError,
         ServiceRequestError,
@@ -289,6 +300,9 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
             return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {where}: no such blob")
         if isinstance(e, PermissionError):
             return _denied(loc, action, where, "")
+    for e in chain:
+        if isinstance(e, AzureError):  # e.g. an answer that could not be decoded
+            return broken(action, where)
     return None
 
 
@@ -299,11 +313,15 @@ def _http_error(e: Any, loc: Location, action: str, where: str, auth: bool) -> B
     if code in _NO_CONTAINER:
         return _no_container(loc, action)
     if auth or code in _DENIED or status in (401, 403):
-        return _denied(loc, action, where, code or str(status))
+        # No status: the client could not sign the request (a key that is not base64).
+        return _denied(loc, action, where, code or (f"HTTP {status}" if status else type(e).__name__))
     if code in _NO_BLOB or status == 404:
         return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {where}: no such blob")
     # No provider message: Azure's may quote request details; the code and status suffice.
-    return StorageError(errno.EIO, f"cannot {action} {where}: {code or 'error'} (HTTP {status})")
+    todo = "the service failed or is busy; retry later" if (status or 0) >= 500 else "check the request"
+    if code in _BAD_NAME:
+        todo = "check the names: a container has 3-63 lowercase letters, digits and single hyphens"
+    return failed(action, where, f"{code or 'error'} (HTTP {status})", todo)
 
 
 def _no_container(loc: Location, action: str) -> BucketNotFoundError:

@@ -64,7 +64,7 @@ class FileCache:
     def _added(self, size: int, keep: Path) -> None:
         with self._lock:
             if self._total is None:
-                self._total = sum(f.stat().st_size for f in self._files())
+                self._total = sum(_size(f) for f in self._files())
             else:
                 self._total += size
             if self._total > self.max_bytes:
@@ -98,3 +98,11 @@ class FileCache:
             for p in self._files():
                 p.unlink(missing_ok=True)
             self._total = 0
+
+
+def _size(path: Path) -> int:
+    """The size of a cached file, 0 if another process evicted it meanwhile."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0

@@ -39,7 +39,7 @@ from ..errors import (
     StorageError,
 )
 from ._config import StorageConfig
-from ._errors import bucket_missing, exception_chain, timed_out, unreachable
+from ._errors import broken, bucket_missing, exception_chain, failed, shown_path, timed_out, unreachable
 from ._location import Location
 
 __all__ = ["PxfsGCSFileSystem", "filesystem", "signed_url", "translate", "write_kwargs"]
@@ -51,6 +51,7 @@ _CREDENTIALS_HINT = "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key
 # Backoff between retries: 0.5 s, 1 s, 2 s, ... capped at 8 s, each with up to 50% jitter.
 _BACKOFF = 0.5
 _MAX_BACKOFF = 8.0
+MAX_EXPIRES_IN = 7 * 86400  # V4 signed URLs last a week at most
 
 
 class _NotFound(FileNotFoundError):
@@ -61,6 +62,10 @@ class _NotFound(FileNotFoundError):
         self.bucket_missing = bucket_missing
 
 
+class _RequesterPays(PermissionError):
+    """A requester-pays bucket, which pxfs cannot bill a project for yet."""
+
+
 class _Forbidden(PermissionError):
     """A 403 from GCS. gcsfs raises ``OSError("Forbidden: <url>\\n<message>")`` and, for an
     object GET, falls back to a listing when the text starts with "Forbidden": keep it."""
@@ -68,7 +73,11 @@ class _Forbidden(PermissionError):
 
 @dataclass(frozen=True)
 class _Auth:
-    """How requests and signatures are made (no secret: the key stays in its file)."""
+    """How requests and signatures are made (no secret: the key stays in its file).
+
+    ``credentials_file`` is GOOGLE_APPLICATION_CREDENTIALS, which users sometimes set to
+    the key itself: messages show it through :func:`shown_path`.
+    """
 
     endpoint_url: str | None
     credentials_file: str | None
@@ -83,7 +92,7 @@ class _Auth:
         if self.endpoint_url:
             return "anonymous (emulator)"
         if self.credentials_file:
-            return f"credentials file {self.credentials_file}"
+            return f"credentials file {shown_path(self.credentials_file)}"
         return "gcsfs default credentials"
 
 
@@ -118,9 +127,7 @@ class PxfsGCSFileSystem(GCSFileSystem):  # type: ignore[misc]  # gcsfs is untype
                 return await func(self, *args, **kwargs)
             except Exception as e:
                 if isinstance(e, HttpError) and e.code == 400 and "requester pays" in str(e.message):
-                    raise ValueError(
-                        "bucket is requester-pays, which pxfs does not support yet"
-                    ) from e
+                    raise _RequesterPays(errno.EACCES, "requester-pays bucket") from e
                 if attempt == attempts - 1 or isinstance(e, FileNotFoundError) or not is_retriable(e):
                     raise
                 logger.debug("GCS %s: retrying after %s", getattr(func, "__name__", "request"), type(e).__name__)
@@ -205,12 +212,13 @@ def _error_message(contents: bytes) -> str:
 def filesystem(loc: Location, config: StorageConfig) -> PxfsGCSFileSystem:
     """A gcsfs filesystem for the configured endpoint and credentials, with bounded requests."""
     import aiohttp
+    import google.auth.exceptions
 
     gcs = config.gcs
     if gcs.credentials_file and not os.path.isfile(gcs.credentials_file):
         raise ConfigError(
-            f"{loc.uri}: GOOGLE_APPLICATION_CREDENTIALS names {gcs.credentials_file}, which is not a file; "
-            "fix the path or unset the variable"
+            f"{loc.uri}: GOOGLE_APPLICATION_CREDENTIALS names {shown_path(gcs.credentials_file)}, which is not "
+            "a file; set it to the path of a service-account key file, or unset it"
         )
     auth = _Auth(endpoint_url=gcs.endpoint_url, credentials_file=gcs.credentials_file)
     timeout = aiohttp.ClientTimeout(
@@ -225,14 +233,21 @@ def filesystem(loc: Location, config: StorageConfig) -> PxfsGCSFileSystem:
     }
     if gcs.project:
         kwargs["project"] = gcs.project
-    return PxfsGCSFileSystem(pxfs_retries=config.retries, pxfs_auth=auth, **kwargs)
+    try:
+        return PxfsGCSFileSystem(pxfs_retries=config.retries, pxfs_auth=auth, **kwargs)
+    except (ValueError, KeyError, TypeError, google.auth.exceptions.GoogleAuthError) as e:
+        # gcsfs reads the credentials file here; its errors may quote the file's content.
+        raise ConfigError(
+            f"{loc.uri}: the credentials in {auth.describe()} cannot be used ({type(e).__name__}); "
+            f"{_CREDENTIALS_HINT} (JSON, as downloaded from the Cloud console)"
+        ) from None
 
 
 def signed_url(fs: PxfsGCSFileSystem, loc: Location, expires_in: int) -> str:
     """A V4 signed URL with a service-account key; without one, the emulator's public
     download URL (real GCS cannot sign without a key: ``ConfigError``)."""
     endpoint = fs._pxfs_auth.endpoint_url
-    signer = _signer(fs)
+    signer = _signer(fs, loc)
     if signer is not None:
         from google.cloud import storage
 
@@ -258,7 +273,7 @@ def signed_url(fs: PxfsGCSFileSystem, loc: Location, expires_in: int) -> str:
     )
 
 
-def _signer(fs: PxfsGCSFileSystem) -> Any:
+def _signer(fs: PxfsGCSFileSystem, loc: Location) -> Any:
     """Service-account credentials that can sign, loaded once from the credentials file."""
     if fs._signer is None:
         path = fs._pxfs_auth.credentials_file
@@ -269,8 +284,9 @@ def _signer(fs: PxfsGCSFileSystem) -> Any:
                     kind = json.load(f).get("type")
             except (OSError, ValueError, AttributeError) as e:
                 raise ConfigError(
-                    f"GOOGLE_APPLICATION_CREDENTIALS: cannot read {path} as JSON ({type(e).__name__})"
-                ) from None
+                    f"cannot sign a URL for {loc.uri}: GOOGLE_APPLICATION_CREDENTIALS: cannot read "
+                    f"{shown_path(path)} as JSON ({type(e).__name__})"
+                ) from None  # not chained: the parser's error may quote the key
             if kind == "service_account":
                 from google.oauth2 import service_account
 
@@ -279,8 +295,8 @@ def _signer(fs: PxfsGCSFileSystem) -> Any:
                     signer = load(path)  # type: ignore[no-untyped-call]  # google-auth is partly typed
                 except (ValueError, KeyError) as e:
                     raise ConfigError(
-                        f"GOOGLE_APPLICATION_CREDENTIALS: {path} is not a valid service-account key "
-                        f"({type(e).__name__})"
+                        f"cannot sign a URL for {loc.uri}: GOOGLE_APPLICATION_CREDENTIALS: {shown_path(path)} "
+                        f"is not a valid service-account key ({type(e).__name__})"
                     ) from None
         fs._signer = signer
     return fs._signer or None
@@ -305,10 +321,20 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
     for e in chain:
         if isinstance(e, (ConfigError, StorageError)):
             return e
+        if isinstance(e, _RequesterPays):
+            return AccessDeniedError(
+                errno.EACCES,
+                f"cannot {action} {where}: bucket {loc.bucket!r} is requester-pays, which pxfs does not "
+                "support yet; use another bucket",
+            )
         if isinstance(e, TimeoutError):  # aiohttp's ServerTimeoutError and asyncio's
             return timed_out(action, where)
+        if isinstance(e, aiohttp.ServerDisconnectedError):
+            return broken(action, where)
         if isinstance(e, aiohttp.ClientConnectionError):
             return unreachable(action, where, "that STORAGE_EMULATOR_HOST is right, for an emulator")
+        if isinstance(e, aiohttp.ClientError):  # an answer that could not be read
+            return broken(action, where)
         if isinstance(e, google.auth.exceptions.GoogleAuthError):
             # Not the provider's text: it may quote token details.
             return AccessDeniedError(
@@ -325,7 +351,8 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
         if isinstance(e, FileNotFoundError):
             return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {where}: no such object")
         if isinstance(e, HttpError):
-            return StorageError(errno.EIO, f"cannot {action} {where}: HTTP {e.code}: {e.message}")
+            todo = "the service failed or is busy; retry later" if (e.code or 0) >= 500 else "check the request"
+            return failed(action, where, f"HTTP {e.code} ({e.message})", todo)
     return None
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import errno
 from typing import Any
 
-from ..errors import EndpointUnreachableError, ObjectNotFoundError, StorageError
+from ..errors import ObjectNotFoundError, StorageError
 from ._config import StorageConfig
+from ._errors import broken, exception_chain, failed, timed_out, unreachable
 from ._location import Location
 
 
@@ -33,8 +34,16 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
         return exc
     if isinstance(exc, FileNotFoundError):
         return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {loc.uri}: the server answered 404 Not Found")
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return StorageError(errno.EIO, f"cannot {action} {loc.uri}: HTTP {exc.status} {exc.message}")
-    if isinstance(exc, (aiohttp.ClientConnectionError, TimeoutError)):
-        return EndpointUnreachableError(errno.ECONNREFUSED, f"cannot {action} {loc.uri}: {exc}")
+    for e in exception_chain(exc):
+        if isinstance(e, aiohttp.ClientResponseError):
+            todo = "the server failed or is busy; retry later" if e.status >= 500 else "check the URL and its access"
+            return failed(action, loc.uri, f"HTTP {e.status} {e.message}", todo)
+        if isinstance(e, TimeoutError):  # aiohttp's ServerTimeoutError and asyncio's
+            return timed_out(action, loc.uri)
+        if isinstance(e, aiohttp.ServerDisconnectedError):
+            return broken(action, loc.uri)
+        if isinstance(e, aiohttp.ClientConnectionError):
+            return unreachable(action, loc.uri, "that the URL's host and port are right")
+        if isinstance(e, aiohttp.ClientError):  # an answer that is not HTTP, or cut short
+            return broken(action, loc.uri)
     return None

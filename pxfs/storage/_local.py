@@ -31,6 +31,8 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
         return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {loc.uri}: no such file or folder")
     if isinstance(exc, PermissionError):
         return AccessDeniedError(errno.EACCES, f"cannot {action} {loc.uri}: permission denied")
+    if isinstance(exc, IsADirectoryError):
+        return StorageError(errno.EISDIR, f"cannot {action} {loc.uri}: it is a folder, not a file; name a file")
     if isinstance(exc, NotADirectoryError):
         return BucketNotFoundError(errno.ENOTDIR, f"cannot {action} {loc.uri}: a parent is a file, not a folder")
     if isinstance(exc, OSError):

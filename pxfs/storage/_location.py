@@ -6,6 +6,8 @@ import posixpath
 from dataclasses import dataclass
 from typing import Literal
 
+from ..errors import InvalidURIError
+
 Kind = Literal["local", "s3", "gcs", "azure", "http"]
 
 
@@ -56,7 +58,10 @@ class Location:
         """A Location below this one (``loc.join("a", "b.jpg")``); never climbs with ``..``."""
         for part in parts:
             if part in ("", ".", "..") or "/" in part.strip("/") and ".." in part.split("/"):
-                raise ValueError(f"invalid path segment {part!r} under {self.uri}")
+                raise InvalidURIError(
+                    f"invalid path segment {part!r} under {self.uri}: an object name may not be empty, "
+                    "'.' or contain '..'"
+                )
         tail = "/".join(p.strip("/") for p in parts)
         head = self.key.rstrip("/")
         key = f"{head}/{tail}" if head or self.kind == "local" else tail

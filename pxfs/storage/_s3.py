@@ -19,8 +19,8 @@ from ..errors import (
     ObjectNotFoundError,
     StorageError,
 )
-from ._config import BUILTIN_ALIASES, StorageConfig
-from ._errors import bucket_missing, exception_chain, timed_out, unreachable
+from ._config import BUILTIN_ALIASES, StorageConfig, redacted
+from ._errors import broken, bucket_missing, exception_chain, failed, timed_out, unreachable
 from ._location import Location
 
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -30,6 +30,8 @@ _DENIED = {
 }
 _NO_BUCKET = {"NoSuchBucket"}
 _NO_KEY = {"NoSuchKey", "404", "NotFound"}
+_BAD_NAME = {"InvalidBucketName", "KeyTooLongError", "InvalidURI", "InvalidObjectName"}
+MAX_EXPIRES_IN = 7 * 86400  # SigV4 presigned URLs last a week at most
 
 
 def filesystem(loc: Location, config: StorageConfig) -> s3fs.S3FileSystem:
@@ -40,6 +42,7 @@ def filesystem(loc: Location, config: StorageConfig) -> s3fs.S3FileSystem:
     spec = config.schemes[loc.scheme]
     if loc.endpoint_url is None and loc.scheme != "s3":
         raise ConfigError(f"{loc.uri}: {loc.scheme}:// needs an endpoint; set {spec.endpoint_hint}")
+    _check_endpoint(loc)
     session = AioSession(profile=spec.profile) if spec.profile else AioSession()
     # botocore's Expect: 100-continue makes aiohttp wait forever on a silent server.
     session.unregister("before-call.s3", botocore.handlers.add_expect_header)
@@ -69,7 +72,44 @@ def filesystem(loc: Location, config: StorageConfig) -> s3fs.S3FileSystem:
         cache_regions=False,
     )
     fs.retries = 1  # exactly one layer retries: botocore's, configured above
+    _connect(fs, loc)
     return fs
+
+
+def _check_endpoint(loc: Location) -> None:
+    """ConfigError unless the endpoint is an http(s) URL with a host (botocore says less)."""
+    if loc.endpoint_url is None:
+        return
+    try:
+        parts = urlsplit(loc.endpoint_url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:  # a bad port or IPv6 address
+        ok = False
+    if not ok:
+        raise ConfigError(
+            f"{loc.uri}: the endpoint {redacted(loc.endpoint_url)!r} of {loc.scheme}:// is not an http(s) URL "
+            f"with a host; fix {_hint(loc)}"
+        )
+
+
+def _connect(fs: s3fs.S3FileSystem, loc: Location) -> None:
+    """Create the botocore client now, so that settings it refuses are reported as such.
+
+    A missing profile is left to :func:`translate`; client options, region and retry
+    settings botocore refuses become a ConfigError (no value is echoed: options may hold
+    secrets).
+    """
+    import botocore.exceptions as bex
+
+    try:
+        fs.connect()
+    except bex.ProfileNotFound:
+        raise
+    except (TypeError, ValueError, bex.BotoCoreError) as e:
+        raise ConfigError(
+            f"{loc.uri}: botocore does not accept the settings of {loc.scheme}:// ({type(e).__name__}); "
+            f"check {_settings_hint(loc)}"
+        ) from e
 
 
 def direct_writer(fs: s3fs.S3FileSystem, loc: Location, config: StorageConfig) -> Any:
@@ -123,13 +163,14 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
     """The pxfs error for a botocore / s3fs / aiohttp failure, or None if not ours."""
     import botocore.exceptions as bex
 
-    if isinstance(exc, StorageError):
+    if isinstance(exc, (StorageError, ConfigError)):
         return exc
     where = f"{loc.uri} at {_endpoint(loc)}"
-    for e in exception_chain(exc):
+    chain = exception_chain(exc)
+    for e in chain:
         if isinstance(e, bex.ProfileNotFound):
             return ConfigError(
-                f"AWS profile {e.kwargs.get('profile')!r} for {loc.scheme}:// is not in the AWS "
+                f"{loc.uri}: AWS profile {e.kwargs.get('profile')!r} for {loc.scheme}:// is not in the AWS "
                 f"credentials or config files; fix {_profile_key(loc)} or add the profile"
             )
         if isinstance(e, bex.NoCredentialsError):
@@ -138,17 +179,41 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
                 f"cannot {action} {where}: no AWS credentials found; set {_profile_key(loc)} "
                 "(a profile in ~/.aws/credentials) or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
             )
+        if isinstance(e, _credential_errors()):
+            return AccessDeniedError(
+                errno.EACCES,
+                f"cannot {action} {where}: the AWS credentials could not be loaded ({type(e).__name__}); "
+                f"check {_profile_key(loc)}, the profile in ~/.aws and AWS_* variables",
+            )
         if isinstance(e, (bex.ReadTimeoutError, bex.ConnectTimeoutError, TimeoutError)):
             return timed_out(action, where)
-        if isinstance(e, bex.EndpointConnectionError):
+        if isinstance(e, bex.ConnectionError):  # refused, unresolvable, proxy, TLS
             return unreachable(action, where, f"that the endpoint URL is right ({_hint(loc)})")
+        if isinstance(e, bex.HTTPClientError):  # closed mid-answer, unreadable answer
+            return broken(action, where)
         if isinstance(e, bex.ClientError):
             return _client_error(e, loc, action, where)
     if isinstance(exc, FileNotFoundError):
         return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {where}: not found")
     if isinstance(exc, PermissionError):
         return AccessDeniedError(errno.EACCES, f"cannot {action} {where}: access denied")
+    for e in chain:
+        if isinstance(e, (bex.ParamValidationError, bex.ValidationError)):
+            return failed(action, where, f"botocore refused the request ({type(e).__name__})",
+                          "check the bucket and object names")
+        if isinstance(e, bex.BotoCoreError):
+            return failed(action, where, f"botocore failed ({type(e).__name__})", f"check {_settings_hint(loc)}")
     return None
+
+
+def _credential_errors() -> tuple[type[Exception], ...]:
+    import botocore.exceptions as bex
+
+    return (
+        bex.PartialCredentialsError, bex.CredentialRetrievalError, bex.UnknownCredentialError,
+        bex.NoAuthTokenError, bex.TokenRetrievalError, bex.SSOError, bex.LoginError,
+        bex.MetadataRetrievalError, bex.RefreshWithMFAUnsupportedError,
+    )
 
 
 def _client_error(e: Any, loc: Location, action: str, where: str) -> BaseException:
@@ -165,13 +230,25 @@ def _client_error(e: Any, loc: Location, action: str, where: str) -> BaseExcepti
         )
     if code in _NO_KEY or status == 404:
         return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {where}: no such object")
-    return StorageError(errno.EIO, f"cannot {action} {where}: {code or status}: {err.get('Message', '')}")
+    message = str(err.get("Message") or "")
+    what = f"{code or f'HTTP {status}'}{f' ({message})' if message else ''}"
+    if isinstance(status, int) and status >= 500:
+        return failed(action, where, what, "the service failed or is busy; retry later")
+    if code in _BAD_NAME:
+        return failed(action, where, what, "check the bucket and object names")
+    return failed(action, where, what, "the endpoint refused the request; look the code up in its documentation")
 
 
 def _profile_key(loc: Location) -> str:
     if loc.scheme in BUILTIN_ALIASES:
         return f"{loc.scheme}_profile"
     return f"profile in [pxfs.schemes.{loc.scheme}]"
+
+
+def _settings_hint(loc: Location) -> str:
+    if loc.scheme in BUILTIN_ALIASES:
+        return f"{_hint(loc)}, {_profile_key(loc)} and the region of that profile or AWS_* variables"
+    return f"endpoint_url, profile, client_kwargs and config_kwargs in [pxfs.schemes.{loc.scheme}]"
 
 
 def _hint(loc: Location) -> str:

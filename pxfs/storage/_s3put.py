@@ -38,7 +38,7 @@ import socket
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -70,21 +70,25 @@ def _text(value: Any) -> str:
 
 @dataclass
 class _Signer:
-    """SigV4 Authorization headers for PutObject into one bucket, as botocore makes them."""
+    """SigV4 Authorization headers for PutObject into one bucket, as botocore makes them.
+
+    The secret key, the session token and the signing keys derived from the secret are
+    kept out of ``repr``.
+    """
 
     scheme: str
     netloc: str
     path_prefix: str  # "/bucket/" (path style) or "/" (virtual-hosted)
     key_id: str
-    secret: str
+    secret: str = field(repr=False)
     region: str
-    token: str | None
+    token: str | None = field(repr=False)
     signed: tuple[str, ...]  # lower-case header names botocore signs, content-type aside
     unsigned_payload: bool
     expires_at: float
     ssl_context: Any = None  # botocore's own, for https endpoints
 
-    _keys: dict[str, bytes] | None = None
+    _keys: dict[str, bytes] | None = field(default=None, repr=False)
 
     @classmethod
     def from_request(
@@ -277,6 +281,9 @@ class DirectPut:
             except OSError as e:  # refused, reset, unreachable
                 if last:
                     raise bex.EndpointConnectionError(endpoint_url=self.endpoint_url) from e
+            except http.client.HTTPException as e:  # an answer that is not HTTP, or cut short
+                if last:
+                    raise bex.ConnectionClosedError(endpoint_url=self.endpoint_url) from e
             else:
                 if status == 200:
                     return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -19,12 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Any, Iterable, Iterator, Sequence, Sized, Union
+from typing import IO, Any, Iterable, Iterator, Sequence, Sized, Union, cast
 from urllib.parse import quote
 
-from ..errors import InvalidURIError, StorageError
+from ..errors import InvalidURIError, PxfsError, StorageError
 from ._cache import FileCache
 from ._config import StorageConfig
+from ._errors import check_expires_in
 from ._location import Location
 from ._naming import content_name, content_type, extension_of
 from ._registry import load_backend
@@ -131,9 +133,11 @@ class Storage:
         loc = self.location(uri)
         if "r" in mode and loc.is_remote:
             return open(self.localpath(loc), mode)  # noqa: SIM115 - caller closes
-        fs = self.filesystem(check_destination(loc) if "r" not in mode else loc)
+        writes = any(c in mode for c in "wax+")
+        fs = self.filesystem(check_destination(loc) if writes else loc)
         with self._errors(loc, "open"):
-            return fs.open(loc.path, mode)  # type: ignore[no-any-return]
+            f = fs.open(loc.path, mode)
+        return cast(IO[Any], _TranslatedFile(f, self, loc)) if writes else f
 
     def localpath(self, uri: str | os.PathLike[str] | Location) -> str:
         """A local file with the bytes of `uri`: the file itself, or a cached copy."""
@@ -149,7 +153,16 @@ class Storage:
             with self._errors(loc, "download"):
                 fs.get_file(loc.path, tmp)
 
-        return str(self.cache.get(loc.uri, extension_of(loc.uri), fetch))
+        try:
+            return str(self.cache.get(loc.uri, extension_of(loc.uri), fetch))
+        except PxfsError:
+            raise
+        except OSError as e:  # the cache folder itself: not writable, full, a file in the way
+            raise StorageError(
+                e.errno or errno.EIO,
+                f"cannot cache {loc.uri} in {self.cache.root}: {e.strerror or type(e).__name__}; check that "
+                "this folder (under PXFS_HOME) is writable and has free space",
+            ) from e
 
     def cat(self, uri: str | os.PathLike[str] | Location) -> bytes:
         """All bytes of `uri` (through the cache for remote media)."""
@@ -284,18 +297,19 @@ class Storage:
         """(bytes or None for a large local file, extension, local path or None)."""
         if isinstance(src, (bytes, bytearray, memoryview)):
             return bytes(src), "", None
+        if not isinstance(src, (str, os.PathLike)):
+            raise InvalidURIError(
+                f"cannot store an object of type {type(src).__name__}: a source is bytes, a local path or a URI"
+            )
         text = os.fspath(src)
         loc = self.location(text)
         ext = extension_of(text)
         if loc.kind == "local":
-            try:
-                size = os.path.getsize(loc.key)
-            except FileNotFoundError as e:
-                raise FileNotFoundError(f"source file {loc.key} does not exist") from e
-            if size > _SMALL:
-                return None, ext, loc.key
-            with open(loc.key, "rb") as f:
-                return f.read(), ext, loc.key
+            with self._errors(loc, "read the source"):
+                if os.path.getsize(loc.key) > _SMALL:
+                    return None, ext, loc.key
+                with open(loc.key, "rb") as f:
+                    return f.read(), ext, loc.key
         fs = self.filesystem(loc)
         try:
             data = fs.cat_file(loc.path)
@@ -309,18 +323,30 @@ class Storage:
     def rm(self, uris: Iterable[str]) -> int:
         """Remove objects (missing ones are skipped); returns how many were removed."""
         removed = 0
-        by_fs: dict[int, tuple[Any, Location, list[str]]] = {}
+        by_bucket: dict[tuple[int, str], tuple[Any, list[Location]]] = {}
         for uri in uris:
-            loc = self.location(uri)
+            loc = check_destination(self.location(uri))  # a web address cannot be deleted
             fs = self.filesystem(loc)
-            by_fs.setdefault(id(fs), (fs, loc, []))[2].append(loc.path)
-        for fs, loc, paths in by_fs.values():
-            with self._errors(loc, "delete"):
-                existing = [p for p in paths if fs.exists(p)] if loc.kind == "local" else paths
-                if existing:
-                    fs.rm(existing)
-                    removed += len(existing)
+            by_bucket.setdefault((id(fs), loc.bucket), (fs, []))[1].append(loc)
+        for fs, locs in by_bucket.values():
+            if locs[0].kind == "local":
+                removed += sum(self._rm_local(loc) for loc in locs)
+                continue
+            with self._errors(locs[0], "delete"):
+                fs.rm([loc.path for loc in locs])
+                removed += len(locs)
         return removed
+
+    def _rm_local(self, loc: Location) -> bool:
+        """Remove one local file; False if it was not there. A folder is an error."""
+        with self._errors(loc, "delete"):
+            if os.path.isdir(loc.key):
+                raise IsADirectoryError(errno.EISDIR, "is a folder", loc.key)
+            try:
+                os.unlink(loc.key)
+            except FileNotFoundError:
+                return False
+        return True
 
     def check_writable(self, dest: str | os.PathLike[str] | Location) -> Location:
         """Prove that `dest` accepts writes: write a probe object and remove it."""
@@ -338,14 +364,20 @@ class Storage:
     def url(self, uri: str | os.PathLike[str] | Location, expires_in: int = 3600) -> str:
         """An http(s) URL a plain GET can fetch (public base, presigned, or ``file://``)."""
         loc = self.location(uri)
+        check_expires_in(loc.uri, expires_in, None)  # a public or file URL ignores it, but it must make sense
         public = self._public_base(loc)
         if public is not None:
             return public
         if loc.kind in ("local", "http"):
             return loc.uri
+        seconds = self._signed_expiry(loc, expires_in)
         fs = self.filesystem(loc)
         with self._errors(loc, "sign a URL for"):
-            return str(self.backend(loc).signed_url(fs, loc, expires_in))
+            return str(self.backend(loc).signed_url(fs, loc, seconds))
+
+    def _signed_expiry(self, loc: Location, expires_in: object) -> int:
+        """`expires_in` checked against the longest URL `loc`'s backend can sign."""
+        return check_expires_in(loc.uri, expires_in, getattr(self.backend(loc), "MAX_EXPIRES_IN", None))
 
     def _public_base(self, loc: Location) -> str | None:
         """The ``[pxfs.public_urls]`` URL of `loc`, if a prefix covers it (whole segments only)."""
@@ -370,8 +402,9 @@ class Storage:
             fs = self.filesystem(loc)
             batches.setdefault((id(fs), loc.bucket), (fs, loc, []))[2].append((i, loc))
         for fs, first, items in batches.values():
+            seconds = self._signed_expiry(first, expires_in)
             with self._errors(first, "sign URLs for"):
-                signed = self.backend(first).signed_urls(fs, [loc for _, loc in items], expires_in)
+                signed = self.backend(first).signed_urls(fs, [loc for _, loc in items], seconds)
             for (i, _), url in zip(items, signed):
                 out[i] = url
         return out
@@ -384,6 +417,43 @@ class Storage:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False)
+
+
+class _TranslatedFile:
+    """A writable fsspec file whose write / flush / close errors name the URI.
+
+    Remote files send their bytes on flush and close, so that is where a missing bucket
+    or a dead endpoint shows; everything else is the wrapped file's.
+    """
+
+    def __init__(self, f: Any, storage: Storage, loc: Location) -> None:
+        self._f = f
+        self._storage = storage
+        self._loc = loc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._f, name)
+
+    def __enter__(self) -> _TranslatedFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._f)
+
+    def write(self, data: Any) -> Any:
+        with self._storage._errors(self._loc, "write"):
+            return self._f.write(data)
+
+    def flush(self, *args: Any, **kwargs: Any) -> Any:
+        with self._storage._errors(self._loc, "write"):
+            return self._f.flush(*args, **kwargs)
+
+    def close(self) -> None:
+        with self._storage._errors(self._loc, "write"):
+            self._f.close()
 
 
 def _sha256_file(path: str) -> str:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import logging
 import re
 import uuid
 from typing import Any
 
-from ..catalog import ColumnMeta, load_table, rows_table
+from ..catalog import ColumnMeta, dirs, rows
 from ..errors import CatalogError, DataError
 from ..types import as_type
-from ._table import Table, remove_media
+from ._table import Table
+from ._versions import purge_dropped
 
 __all__ = [
     "create_dir", "create_table", "drop_dir", "drop_table", "get_table", "list_dirs", "list_tables",
 ]
 
-_SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+logger = logging.getLogger("pxfs.tables")
+
+_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _env() -> Any:
@@ -26,14 +29,16 @@ def _env() -> Any:
 
 
 def _norm(path: str, what: str) -> str:
+    """The dotted path, exactly as given (``/`` may separate names too); never renamed."""
     if not isinstance(path, str):
-        raise DataError(f"{what} path must be a string like 'dir.name', got {path!r}")
-    p = path.strip().replace("/", ".").strip(".")
-    if not p or not all(_SEGMENT.match(s) for s in p.split(".")):
-        raise DataError(
-            f"{path!r} is not a valid {what} path: use names of letters, digits and _ joined by '.' ('dir.name')"
+        raise CatalogError(f"{what} path must be a string like 'dir.name', got {type(path).__name__} {path!r}")
+    segments = path.replace("/", ".").split(".")
+    if not all(_SEGMENT.fullmatch(s) for s in segments):
+        raise CatalogError(
+            f"{path!r} is not a valid {what} path: use names made of letters, digits and _ (not starting "
+            "with a digit), joined by '.', e.g. 'dir.name'; no spaces, no leading, trailing or double separators"
         )
-    return p
+    return ".".join(segments)
 
 
 def _parent(path: str) -> str:
@@ -42,16 +47,8 @@ def _parent(path: str) -> str:
 
 def _check_parent(con: Any, path: str) -> None:
     parent = _parent(path)
-    if parent and con.execute("select 1 from dirs where path = ?", [parent]).fetchone() is None:
+    if parent and dirs.kind(con, parent) != "dir":
         raise CatalogError(f"directory {parent!r} does not exist; create it first with pxt.create_dir({parent!r})")
-
-
-def _kind(con: Any, path: str) -> str | None:
-    if con.execute("select 1 from dirs where path = ?", [path]).fetchone():
-        return "dir"
-    if con.execute("select 1 from tables where path = ?", [path]).fetchone():
-        return "table"
-    return None
 
 
 def create_dir(path: str, if_exists: str = "error") -> None:
@@ -65,7 +62,7 @@ def create_dir(path: str, if_exists: str = "error") -> None:
     if if_exists not in ("error", "ignore", "replace", "replace_force"):
         raise DataError(f"if_exists must be 'error', 'ignore', 'replace' or 'replace_force', got {if_exists!r}")
     with _env().catalog.transaction() as con:
-        kind = _kind(con, path)
+        kind = dirs.kind(con, path)
         if kind == "table":
             raise CatalogError(f"{path!r} is a table, not a directory")
         if kind == "dir":
@@ -77,37 +74,37 @@ def create_dir(path: str, if_exists: str = "error") -> None:
         drop_dir(path, force=if_exists == "replace_force")
     with _env().catalog.transaction() as con:
         _check_parent(con, path)
-        con.execute("insert into dirs values (?, ?)", [path, dt.datetime.now()])
+        dirs.create(con, path)
 
 
 def drop_dir(path: str, force: bool = False, if_not_exists: str = "error") -> None:
     """Drop a directory; ``force=True`` also drops what it contains (and a missing one is fine).
 
     Dropping a table removes the media objects pxfs wrote for it.
+
+    Examples
+    --------
+    >>> pxt.drop_dir('blob_storage_demo', force=True)  # doctest: +SKIP
     """
     path = _norm(path, "directory")
     with _env().catalog.connect() as con:
-        kind = _kind(con, path)
+        kind = dirs.kind(con, path)
         if kind is None:
             if force or if_not_exists == "ignore":
                 return
             raise CatalogError(f"directory {path!r} does not exist")
         if kind == "table":
             raise CatalogError(f"{path!r} is a table; use pxt.drop_table({path!r})")
-        tables = [r[0] for r in con.execute(
-            "select path from tables where path like ? order by path", [path + ".%"]).fetchall()]
-        dirs = [r[0] for r in con.execute(
-            "select path from dirs where path like ? order by length(path) desc", [path + ".%"]).fetchall()]
-    if (tables or dirs) and not force:
+        tables, subdirs = dirs.paths_under(con, path)
+    if (tables or subdirs) and not force:
         raise CatalogError(
-            f"directory {path!r} is not empty ({len(tables)} tables, {len(dirs)} directories); "
+            f"directory {path!r} is not empty ({len(tables)} tables, {len(subdirs)} directories); "
             "pass force=True to drop it with its contents"
         )
     for t in tables:
         drop_table(t, force=True)
     with _env().catalog.transaction() as con:
-        for d in [*dirs, path]:
-            con.execute("delete from dirs where path = ?", [d])
+        dirs.remove(con, [*subdirs, path])
 
 
 def create_table(path: str, schema: dict[str, Any], if_exists: str = "error") -> Table:
@@ -123,7 +120,7 @@ def create_table(path: str, schema: dict[str, Any], if_exists: str = "error") ->
             raise DataError(f"create_table({path!r}): {name!r} is not a valid column name")
         types[name] = as_type(t, f"create_table({path!r}), column {name!r}")
     with _env().catalog.connect() as con:
-        kind = _kind(con, path)
+        kind = dirs.kind(con, path)
     if kind == "dir":
         raise CatalogError(f"{path!r} is a directory")
     if kind == "table":
@@ -137,59 +134,61 @@ def create_table(path: str, schema: dict[str, Any], if_exists: str = "error") ->
     table_id = uuid.uuid4().hex[:12]
     with _env().catalog.transaction() as con:
         _check_parent(con, path)
-        if _kind(con, path) is not None:
+        if dirs.kind(con, path) is not None:
             raise CatalogError(f"table {path!r} already exists")
-        cols = [ColumnMeta(i, name, t, None, None, 1) for i, (name, t) in enumerate(types.items())]
-        phys = ["_rowid BIGINT NOT NULL", "_v INTEGER NOT NULL"]
-        phys += [f"{p} {sql}" for c in cols for p, sql in c.physical_columns()]
-        con.execute(f"create table {rows_table(table_id)} ({', '.join(phys)})")
-        for c in cols:
-            con.execute("insert into columns values (?, ?, ?, ?, null, null, 1, null)", [table_id, c.col_id, c.name, c.type.name])
-        con.execute("insert into tables values (?, ?, 1, 0, ?, ?)", [table_id, path, len(cols), dt.datetime.now()])
-        con.execute("insert into versions values (?, 1, ?, 'create', 0)", [table_id, dt.datetime.now()])
+        rows.create_table(con, table_id, path, [ColumnMeta(i, name, t, None, None, 1) for i, (name, t) in enumerate(types.items())])
     return Table(path, table_id)
 
 
 def get_table(path: str) -> Table:
-    """The table at `path`; ``'path:N'`` gives a read-only handle on version N."""
+    """The table at `path`; ``'path:N'`` gives a read-only handle on version N.
+
+    Examples
+    --------
+    >>> t = pxt.get_table('demo.films')      # doctest: +SKIP
+    >>> t3 = pxt.get_table('demo.films:3')   # version 3, as it was, read-only  # doctest: +SKIP
+    """
     version = None
     if isinstance(path, str) and ":" in path:
         path, _, v = path.rpartition(":")
         if not v.isdigit():
-            raise DataError(f"{path}:{v}: the version after ':' must be a number")
+            raise CatalogError(f"{path}:{v}: the version after ':' must be a number")
         version = int(v)
     path = _norm(path, "table")
     with _env().catalog.connect() as con:
-        meta = load_table(con, path)
+        meta = rows.load_table(con, path, version=version)
     if meta is None:
         raise CatalogError(f"table {path!r} does not exist; tables: {', '.join(list_tables()) or '(none)'}")
-    if version is not None and not 1 <= version <= meta.version:
-        raise CatalogError(f"table {path!r} has versions 1 to {meta.version}, not {version}")
     return Table(path, meta.id, version)
 
 
 def drop_table(path: str | Table, force: bool = False, if_not_exists: str = "error") -> None:
-    """Drop a table and remove the media objects pxfs wrote for it (never files it did not write)."""
+    """Drop a table and remove the media objects pxfs wrote for it (never files it did not write).
+
+    The drop commits first; if the media cannot be removed now (storage down, process
+    killed), the table stays recorded as dropped and ``pxfs gc --apply`` finishes the job.
+
+    Examples
+    --------
+    >>> pxt.drop_table('demo.films', if_not_exists='ignore')  # doctest: +SKIP
+    """
     if isinstance(path, Table):
         path = path.path
     path = _norm(path, "table")
-    with _env().catalog.transaction() as con:
-        meta = load_table(con, path)
+    env = _env()
+    with env.catalog.transaction() as con:
+        meta = rows.load_table(con, path)
         if meta is None:
             if if_not_exists == "ignore" or force:
                 return
             raise CatalogError(f"table {path!r} does not exist")
-        owned: list[str] = []
-        for col in meta.columns:
-            if col.is_media:
-                owned += [r[0] for r in con.execute(
-                    f"select distinct {col.phys} from {meta.rows} where {col.phys}_own and {col.phys} is not null"
-                ).fetchall()]
-        con.execute(f"drop table {meta.rows}")
-        for t in ("columns", "versions"):
-            con.execute(f"delete from {t} where table_id = ?", [meta.id])
-        con.execute("delete from tables where id = ?", [meta.id])
-    remove_media(owned)
+        rows.mark_dropped(con, meta)
+    try:
+        purge_dropped(env, meta.id)
+    except Exception as e:  # the drop stands; gc finishes it
+        logger.warning(
+            "table %r is dropped but its media could not be removed now (%s); `pxfs gc --apply` will remove them",
+            path, e)
 
 
 def list_tables(dir_path: str = "", recursive: bool = True) -> list[str]:
@@ -200,19 +199,25 @@ def list_tables(dir_path: str = "", recursive: bool = True) -> list[str]:
     >>> pxt.list_tables('blob_storage_demo')  # doctest: +SKIP
     ['blob_storage_demo.media']
     """
-    return _list("tables", dir_path, recursive)
+    return _list(0, dir_path, recursive)
 
 
 def list_dirs(dir_path: str = "", recursive: bool = True) -> list[str]:
-    """Paths of the directories under `dir_path`."""
-    return _list("dirs", dir_path, recursive)
+    """Paths of the directories under `dir_path`.
+
+    Examples
+    --------
+    >>> pxt.list_dirs()  # doctest: +SKIP
+    ['blob_storage_demo']
+    """
+    return sorted(_list(1, dir_path, recursive))
 
 
-def _list(kind: str, dir_path: str, recursive: bool) -> list[str]:
-    prefix = _norm(dir_path, "directory") + "." if dir_path else ""
+def _list(which: int, dir_path: str, recursive: bool) -> list[str]:
+    prefix = _norm(dir_path, "directory") if dir_path else ""
     with _env().catalog.connect() as con:
-        paths = [r[0] for r in con.execute(f"select path from {kind} order by path").fetchall()]
-    out = [p for p in paths if p.startswith(prefix)]
+        found = dirs.paths_under(con, prefix)[which]
     if not recursive:
-        out = [p for p in out if "." not in p[len(prefix):]]
-    return out
+        start = len(prefix) + 1 if prefix else 0
+        found = [p for p in found if "." not in p[start:]]
+    return sorted(found)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from ..catalog import rows
+from ..errors import CatalogError
+
 if TYPE_CHECKING:
     from ._table import Table
 
@@ -12,26 +15,15 @@ __all__ = ["arrow_snapshot", "write_parquet"]
 
 
 def arrow_snapshot(table: Table) -> Any:
-    """The table's version as a ``pyarrow.Table`` (owed cells computed first)."""
-    import pyarrow as pa
-
-    table.materialize(show_progress=False)  # past versions share cells with the present
-    meta = table._meta()
+    """The table's version as a ``pyarrow.Table``, every owed cell of it computed first."""
     env = table._env()
-    if not meta.columns:
-        return pa.table({})
-    select = []
-    for col in meta.columns:
-        value = col.phys
-        if col.is_computed:
-            value = f"case when {col.phys}_err is null then {col.phys} end"
-        if col.type.name == "Json":
-            value = f"{value}::json"
-        select.append(f'{value} as "{col.name}"')
-    with env.catalog.connect() as con:
-        return con.sql(
-            f"select {', '.join(select)} from {meta.rows} where _v <= ? order by _rowid", params=[meta.version]
-        ).to_arrow_table()
+    for _ in range(5):  # rows with owed cells may arrive from another process meanwhile
+        table.materialize(show_progress=False)
+        with env.catalog.connect() as con:
+            meta = table._meta(con)
+            if not rows.owed_rowids(con, meta, meta.columns):
+                return rows.snapshot(con, meta)
+    raise CatalogError(f"snapshot of {table.path!r}: other processes kept adding rows to compute; retry it")
 
 
 def write_parquet(table: Table, uri: str | os.PathLike[str]) -> str:

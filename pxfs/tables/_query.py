@@ -1,18 +1,21 @@
 """Queries: ``t.select(...).where(...).order_by(...).limit(n).collect()``.
 
-Execution: the predicate, order and limit run in DuckDB; then the owed cells of the
-computed columns the query reads are computed, for the returned rows only; then each
-selected expression is evaluated column-wise (media properties) or per row (functions).
+One path for every reader of rows (``collect``, ``count``, ``delete``,
+``materialize(where=)``, snapshots, ``pxfs url --where``): first the owed cells of the
+computed columns the predicate and the order read are computed (so a filter never reads
+an uncomputed cell as null); then the predicate, order and limit run in the catalog
+(:mod:`pxfs.catalog.rows`); then the owed cells of the selected computed columns are
+computed, for the returned rows only; then each selected expression is evaluated
+column-wise (media properties) or per row (functions).
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from ..catalog import TableMeta
-from ..errors import DataError
+from ..catalog import TableMeta, rows
+from ..errors import CatalogError, DataError
 from ._expr import Call, ColumnRef, Compare, Expr, Literal, Logical, Prop
 from ._eval import evaluate
 from ._resultset import ResultSet
@@ -20,7 +23,9 @@ from ._resultset import ResultSet
 if TYPE_CHECKING:
     from ._table import Table
 
-__all__ = ["Query", "compile_where"]
+__all__ = ["Query"]
+
+T = TypeVar("T")
 
 
 class Query:
@@ -87,12 +92,59 @@ class Query:
         return self.collect().to_pandas()
 
     def count(self) -> int:
+        """Number of rows matching the query's predicate (computing the cells it reads)."""
+        return self._filtered(lambda con, meta, flt: rows.count(con, meta, flt))
+
+    def rowids(self) -> list[int]:
+        """Row ids of the matching rows, in the query's order, up to its limit."""
+        return self._filtered(lambda con, meta, flt: rows.select(
+            con, meta, [], flt, self._order_sql(meta), self._limit)["_rowid"])
+
+    # -- the filter, shared by every reader -------------------------------------------------
+    def filter(self, meta: TableMeta) -> rows.Filter:
+        """The predicate compiled for `meta`'s version."""
+        if self._where is None:
+            return rows.EVERYTHING
+        _check_refs(self._table, meta, self._where)
+        return rows.compile_filter(meta, self._where.to_dict())
+
+    def _order_sql(self, meta: TableMeta) -> rows.Filter:
+        for e, _ in self._order:
+            _check_refs(self._table, meta, e)
+        return rows.compile_order(meta, [(e.to_dict(), asc) for e, asc in self._order])
+
+    def _filter_columns(self, meta: TableMeta) -> list[str]:
+        """The computed columns the predicate and the order read."""
+        names: set[str] = set()
+        for f in [self._where, *(o for o, _ in self._order)]:
+            if f is not None:
+                _check_refs(self._table, meta, f)
+                names |= {c for c in f.columns() if meta.column(c).is_computed}
+        return sorted(names)
+
+    def compute_filter_cells(self) -> None:
+        """Compute the owed cells of the computed columns the predicate and order read."""
         meta = self._table._meta()
-        sql, params = compile_where(meta, self._where) if self._where is not None else ("true", [])
-        with self._table._env().catalog.connect() as con:
-            return int(con.execute(
-                f"select count(*) from {meta.rows} where _v <= ? and ({sql})", [meta.version, *params]
-            ).fetchone()[0])
+        names = self._filter_columns(meta)
+        if names:
+            self._table.materialize(names, show_progress=False)
+
+    def filter_owed(self, con: Any, meta: TableMeta, flt: rows.Filter) -> bool:
+        """Whether a row of `meta`'s version still has an owed cell the filter reads (one
+        inserted meanwhile by another process)."""
+        cols = [meta.column(n) for n in self._filter_columns(meta)]
+        return bool(cols) and bool(rows.owed_rowids(con, meta, cols))
+
+    def _filtered(self, fn: Callable[[Any, TableMeta, rows.Filter], T]) -> T:
+        """`fn(con, meta, filter)` once every cell the filter reads is computed."""
+        for _ in range(5):
+            self.compute_filter_cells()
+            with self._table._env().catalog.connect() as con:
+                meta = self._table._meta(con)
+                flt = self.filter(meta)
+                if not self.filter_owed(con, meta, flt):
+                    return fn(con, meta, flt)
+        raise CatalogError(f"{self!r}: other processes kept adding rows to compute; retry it")
 
     def __repr__(self) -> str:
         parts = [f"Query({self._table.path!r}"]
@@ -116,24 +168,10 @@ class Query:
         items = self._selects or [(c.name, ColumnRef(c.name)) for c in meta.columns]
         for name, e in items:
             _check_refs(table, meta, e)
-        # Computed columns read by where/order must be complete before the database can filter.
-        filter_cols = set()
-        for f in [self._where, *(o for o, _ in self._order)]:
-            if f is not None:
-                _check_refs(table, meta, f)
-                filter_cols |= {c for c in f.columns() if meta.column(c).is_computed}
-        if filter_cols:
-            table.materialize(sorted(filter_cols), show_progress=False)
-        where_sql, params = compile_where(meta, self._where) if self._where is not None else ("true", [])
-        order_sql = ", ".join(f"{_sql_operand(meta, e)} {'asc' if asc else 'desc'} nulls last" for e, asc in self._order)
-        order_sql = order_sql + ", _rowid" if order_sql else "_rowid"
-        limit_sql = f" limit {int(self._limit)}" if self._limit is not None else ""
         used = sorted({c for _, e in items for c in e.columns()})
         phys = _physical(meta, used)
-        sql = (f"select {', '.join(['_rowid', *phys])} from {meta.rows} "
-               f"where _v <= ? and ({where_sql}) order by {order_sql}{limit_sql}")
-        with env.catalog.connect() as con:
-            data = _fetch(con, sql, [meta.version, *params], ["_rowid", *phys])
+        data = self._filtered(lambda con, meta, flt: rows.select(
+            con, meta, phys, flt, self._order_sql(meta), self._limit))
         computed = [c for c in used if meta.column(c).is_computed]
         if computed and data["_rowid"] and any(
             d is not True for c in computed for d in data[f"{meta.column(c).phys}_done"]
@@ -142,12 +180,7 @@ class Query:
             for name in table._with_dependencies(meta, computed):
                 table._materialize(meta, name, data["_rowid"])
             with env.catalog.connect() as con:
-                fresh = _fetch(
-                    con,
-                    f"select {', '.join(['_rowid', *phys])} from {meta.rows} "
-                    "where _rowid in (select unnest(?::bigint[]))",
-                    [data["_rowid"]], ["_rowid", *phys],
-                )
+                fresh = rows.select(con, meta, phys, rowids=data["_rowid"])
             position = {rid: i for i, rid in enumerate(fresh["_rowid"])}
             order = [position[rid] for rid in data["_rowid"]]
             data = {k: [v[i] for i in order] for k, v in fresh.items()}
@@ -173,22 +206,6 @@ def _physical(meta: TableMeta, names: list[str]) -> list[str]:
         if col.is_computed:
             out += [f"{col.phys}_done", f"{col.phys}_err", f"{col.phys}_errtype"]
     return out
-
-
-def _fetch(con: Any, sql: str, params: list[Any], names: list[str]) -> dict[str, list[Any]]:
-    """The result as one list of Python values per column.
-
-    Through Arrow when pyarrow is already loaded (fastest: ~45 ms per 100,000 rows);
-    else with ``fetchall`` (~80 ms per 100,000 rows), which spares the first query of a
-    process the ~100 ms import of pyarrow and numpy. Both give the same Python values.
-    """
-    if "pyarrow" in sys.modules:
-        table = con.sql(sql, params=params).to_arrow_table()
-        return {n: table.column(i).to_pylist() for i, n in enumerate(names)}
-    rows = con.execute(sql, params).fetchall()
-    if not rows:
-        return {n: [] for n in names}
-    return {n: list(values) for n, values in zip(names, zip(*rows))}
 
 
 def _evaluate_column(env: Any, meta: TableMeta, expr: Expr, data: dict[str, list[Any]]) -> list[Any]:
@@ -241,59 +258,15 @@ def _evaluate_column(env: Any, meta: TableMeta, expr: Expr, data: dict[str, list
 
 
 def _open_image(storage: Any, uri: str, column: str, rowid: int) -> Any:
-    from PIL import Image, UnidentifiedImageError
+    from ..compute._image_fns import open_image
 
     path = storage.localpath(uri)
     try:
-        img = Image.open(path)
+        img = open_image(path)
         img.load()
-    except (UnidentifiedImageError, OSError) as e:
+    except Exception as e:  # Pillow's many ways to refuse a file (OSError, bombs, ValueError...)
         raise DataError(
-            f"row {rowid}, column {column!r}: {uri} is not a readable image ({e}); select "
-            f"{column}.fileurl to find it, or delete the row"
+            f"row {rowid}, column {column!r}: {uri} is not a readable image ({type(e).__name__}: {e}); "
+            f"select {column}.fileurl to find it, or delete the row"
         ) from e
     return img
-
-
-def _sql_operand(meta: TableMeta, e: Expr) -> str:
-    if isinstance(e, ColumnRef):
-        return meta.column(e.name).phys
-    if isinstance(e, Prop) and e.prop == "fileurl" and isinstance(e.of, ColumnRef):
-        return meta.column(e.of.name).phys
-    if isinstance(e, Prop) and e.prop in ("errormsg", "errortype") and isinstance(e.of, ColumnRef):
-        col = meta.column(e.of.name)
-        return f"{col.phys}_err" if e.prop == "errormsg" else f"{col.phys}_errtype"
-    raise DataError(
-        f"{e.describe()} cannot be used to filter or sort; use stored columns, .fileurl or .errormsg "
-        "(store computed values with add_computed_column() first)"
-    )
-
-
-def compile_where(meta: TableMeta, expr: Expr) -> tuple[str, list[Any]]:
-    """SQL text and parameters for a predicate over stored columns."""
-    if isinstance(expr, Logical):
-        parts = [compile_where(meta, a) for a in expr.args]
-        if expr.op == "not":
-            return f"not ({parts[0][0]})", parts[0][1]
-        return f" {expr.op} ".join(f"({p[0]})" for p in parts), [x for p in parts for x in p[1]]
-    if isinstance(expr, Compare):
-        left = _sql_operand(meta, expr.left)
-        right = expr.right
-        if not isinstance(right, Literal):
-            return f"{left} {_op(expr.op)} {_sql_operand(meta, right)}", []
-        value = right.value
-        if expr.op == "in":
-            return f"{left} in (select unnest(?))", [list(value)]
-        if value is None:
-            if expr.op not in ("==", "!="):
-                raise DataError(f"{expr.describe()}: only == and != compare with None")
-            return f"{left} is {'' if expr.op == '==' else 'not '}null", []
-        return f"{left} {_op(expr.op)} ?", [value]
-    if isinstance(expr, ColumnRef) and meta.column(expr.name).type.name == "Bool":
-        return meta.column(expr.name).phys, []
-    raise DataError(f"where(): {expr.describe()} is not a predicate; compare a column, e.g. t.year > 2000")
-
-
-def _op(op: str) -> str:
-    return "=" if op == "==" else ("<>" if op == "!=" else op)
-

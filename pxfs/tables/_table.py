@@ -1,8 +1,10 @@
-"""`Table`: a handle on one table of the catalog; every method is one catalog transaction.
+"""`Table`: a handle on one table of the catalog; every change is one catalog transaction
+and makes a new version.
 
 A Table holds no lock and no open connection: it reloads its metadata from the catalog at
 each call, so another process may change the table in between. ``get_table('t:3')``
-returns a read-only Table pinned to version 3.
+returns a read-only Table pinned to version 3, which shows the same rows, columns and
+values for as long as version 3 is retained.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from ..catalog import ColumnMeta, TableMeta, load_table
+from ..catalog import ColumnMeta, TableMeta, rows
 from ..compute import CellJob, materialize
 from ..errors import CatalogError, DataError, PxfsError
 from ..types import ColumnType, as_type
 from ._expr import ColumnRef, Compare, Expr, Logical, Prop, expr_from_dict, result_type
 from ._media import MediaValue, check_many
+from ._versions import cutoff, expire_table, free_media, history
 
 if TYPE_CHECKING:
     from ..env import Env
@@ -65,13 +68,9 @@ class Table:
         if con is None:
             with self._env().catalog.connect() as c:
                 return self._meta(c)
-        meta = load_table(con, self._path)
-        if meta is None or meta.id != self._id:
+        meta = rows.load_table(con, table_id=self._id, version=self._pinned)
+        if meta is None or meta.path != self._path:
             raise CatalogError(f"table {self._path!r} no longer exists (dropped, perhaps by another process)")
-        if self._pinned is not None:
-            if self._pinned > meta.version:
-                raise CatalogError(f"table {self._path!r} has no version {self._pinned} (latest: {meta.version})")
-            return meta.at_version(self._pinned)
         return meta
 
     def _writable(self) -> None:
@@ -130,10 +129,8 @@ class Table:
         print(repr(self))
 
     def count(self) -> int:
-        """Number of rows."""
-        meta = self._meta()
-        with self._env().catalog.connect() as con:
-            return int(con.execute(f"select count(*) from {meta.rows} where _v <= ?", [meta.version]).fetchone()[0])
+        """Number of rows (in this version)."""
+        return self._query().count()
 
     # -- inserting -------------------------------------------------------------------------
     def insert(self, rows: Iterable[dict[str, Any]] | dict[str, Any] | None = None, /, **values: Any) -> UpdateStatus:
@@ -194,7 +191,7 @@ class Table:
                 cells[name][i] = value
             status = self._insert_rows(meta, batch, columns, cells)
         except BaseException:
-            self._remove_unreferenced(uploaded)
+            free_media(env, uploaded)
             raise
         return status
 
@@ -216,7 +213,7 @@ class Table:
         ok = [r.uri for r in results if not isinstance(r, BaseException)]
         for (col, m), r in zip(todo, results):
             if isinstance(r, BaseException):
-                self._remove_unreferenced(ok)
+                free_media(env, ok)
                 raise DataError(f"{m.where}: could not copy the media to {target}: {r}") from r
             m.uri, m.size, m.hash, m.upload = r.uri, r.size, r.sha256, True
         return ok
@@ -231,7 +228,7 @@ class Table:
             fresh = self._meta(con)
             if [c.col_id for c in fresh.columns] != [c.col_id for c in meta.columns]:
                 raise CatalogError(f"the columns of {self._path!r} changed during the insert; retry it")
-            version = fresh.version + 1
+            version = fresh.last_made + 1
             n = len(batch)
             arrays: dict[str, Any] = {
                 "_rowid": pa.array(list(range(fresh.next_rowid, fresh.next_rowid + n)), type=pa.int64()),  # a range imports pandas
@@ -249,37 +246,9 @@ class Table:
                     arrays[f"{col.phys}_own"] = pa.array([bool(m and m.upload is True) for m in ms])
                 else:
                     arrays[col.phys] = pa.array(columns[col.name], type=_arrow_type(col.type))
-            data = pa.table(arrays)
-            con.register("new_rows", data)
-            names = ", ".join(data.column_names)
-            con.execute(f"insert into {fresh.rows} ({names}) select {names} from new_rows")
-            con.unregister("new_rows")
-            con.execute(
-                "update tables set version = ?, next_rowid = ? where id = ?", [version, fresh.next_rowid + n, fresh.id]
-            )
-            _log_version(con, fresh.id, version, f"insert {n}", n)
+            rows.insert(con, fresh, pa.table(arrays))
+            rows.new_version(con, fresh, f"insert {n}", n, next_rowid=fresh.next_rowid + n)
         return UpdateStatus(n, version)
-
-    def _remove_unreferenced(self, uris: Sequence[str]) -> int:
-        """Remove objects pxfs just wrote that no row of this table references."""
-        if not uris:
-            return 0
-        try:
-            meta = self._meta()
-            with self._env().catalog.connect() as con:
-                referenced: set[str] = set()
-                for col in meta.columns:
-                    if col.is_media:
-                        referenced.update(
-                            r[0] for r in con.execute(
-                                f"select {col.phys} from {meta.rows} where {col.phys} in (select unnest(?::varchar[]))",
-                                [list(uris)],
-                            ).fetchall()
-                        )
-            return self._env().storage.rm([u for u in uris if u not in referenced])
-        except Exception:  # cleanup must not hide the original error
-            logger.warning("could not remove %d objects written by a failed operation", len(uris), exc_info=True)
-            return 0
 
     # -- schema changes ----------------------------------------------------------------------
     def add_column(self, *, if_exists: str = "error", **columns: Any) -> UpdateStatus:
@@ -347,15 +316,14 @@ class Table:
     ) -> UpdateStatus:
         if if_exists not in ("error", "ignore", "replace"):
             raise DataError(f"if_exists must be 'error', 'ignore' or 'replace', got {if_exists!r}")
-        replaced: list[str] = []
+        for name in specs:
+            if not name.isidentifier() or name.startswith("_"):
+                raise DataError(f"{name!r} is not a valid column name (letters, digits, _; not starting with _)")
         with self._env().catalog.transaction() as con:
             meta = self._meta(con)
-            version = meta.version + 1
+            version = meta.last_made + 1
             next_col = meta.next_col
-            for name in specs:
-                if not name.isidentifier() or name.startswith("_"):
-                    raise DataError(f"{name!r} is not a valid column name (letters, digits, _; not starting with _)")
-            added = 0
+            added = []
             for name, ctype in specs.items():
                 if meta.has_column(name):
                     if if_exists == "ignore":
@@ -365,96 +333,117 @@ class Table:
                             f"table {self._path!r} already has a column {name!r}; drop it first or pass "
                             "if_exists='replace'"
                         )
-                    replaced += _owned_uris(con, meta, meta.column(name))
-                    self._drop_in(con, meta, name, version)
+                    rows.drop_column(con, meta, meta.column(name), version)
                 col = ColumnMeta(next_col, name, ctype, computed.get(name), destination, version)
                 next_col += 1
-                for phys, sql_type in col.physical_columns():
-                    default = " default false" if phys.endswith("_done") else ""
-                    con.execute(f"alter table {meta.rows} add column {phys} {sql_type}{default}")
-                con.execute(
-                    "insert into columns values (?, ?, ?, ?, ?, ?, ?, null)",
-                    [meta.id, col.col_id, name, ctype.name,
-                     json.dumps(col.computed) if col.computed else None, destination, version],
-                )
-                added += 1
+                rows.add_column(con, meta, col)
+                added.append(name)
             if not added:
                 return UpdateStatus(0, meta.version)
-            con.execute("update tables set version = ?, next_col = ? where id = ?", [version, next_col, meta.id])
-            _log_version(con, meta.id, version, f"add column {', '.join(specs)}", 0)
-        return UpdateStatus(0, version, remove_media(replaced))
+            rows.new_version(con, meta, f"add column {', '.join(added)}", 0, next_col=next_col)
+        return UpdateStatus(0, version)
 
     def drop_column(self, name: str) -> UpdateStatus:
-        """Drop a column and remove the media objects pxfs wrote for it."""
+        """Drop a column from the next version on; past versions keep it, and its media stay
+        until every version that has it expires."""
         self._writable()
         with self._env().catalog.transaction() as con:
             meta = self._meta(con)
             col = meta.column(name)
-            for other in meta.columns:
-                if other.computed and name in expr_from_dict(other.computed).columns():
-                    raise DataError(f"column {name!r} is used by computed column {other.name!r}; drop that first")
-            owned = _owned_uris(con, meta, col)
-            version = meta.version + 1
-            self._drop_in(con, meta, name, version)
-            con.execute("update tables set version = ? where id = ?", [version, meta.id])
-            _log_version(con, meta.id, version, f"drop column {name}", 0)
-        return UpdateStatus(0, version, remove_media(owned))
+            self._check_unused(meta, name)
+            version = rows.new_version(con, meta, f"drop column {name}", 0)
+            rows.drop_column(con, meta, col, version)
+        return UpdateStatus(0, version)
 
     @staticmethod
-    def _drop_in(con: Any, meta: TableMeta, name: str, version: int) -> None:
-        col = meta.column(name)
-        for phys, _ in col.physical_columns():
-            con.execute(f"alter table {meta.rows} drop column {phys}")
-        con.execute(
-            "update columns set dropped_version = ? where table_id = ? and col_id = ?", [version, meta.id, col.col_id]
-        )
+    def _check_unused(meta: TableMeta, name: str) -> None:
+        for other in meta.columns:
+            if other.computed and other.name != name and name in expr_from_dict(other.computed).columns():
+                raise DataError(f"column {name!r} is used by computed column {other.name!r}; drop that first")
 
     def delete(self, where: Expr | None = None) -> UpdateStatus:
-        """Delete the rows matching `where` (all rows if None) and the media pxfs wrote for them."""
-        self._writable()
-        from ._query import compile_where
+        """Delete the rows matching `where` (all rows if None) from the next version on.
 
-        with self._env().catalog.transaction() as con:
+        Computed cells the predicate reads are computed first, so ``delete`` removes exactly
+        the rows ``where(...).collect()`` returns. Past versions keep the rows, and their
+        media stay until every version that has them expires.
+        """
+        self._writable()
+        query = self._query() if where is None else self._query().where(where)
+        for _ in range(5):  # rows with owed cells may arrive between computing and deleting
+            query.compute_filter_cells()
+            with self._env().catalog.transaction() as con:
+                meta = self._meta(con)
+                flt = query.filter(meta)
+                if query.filter_owed(con, meta, flt):
+                    continue
+                n = rows.count(con, meta, flt)
+                if n == 0:
+                    return UpdateStatus(0, meta.version)
+                version = rows.new_version(con, meta, f"delete {n}", -n)
+                rows.soft_delete(con, meta, flt, version)
+            return UpdateStatus(n, version)
+        raise CatalogError(f"delete on {self._path!r}: other processes kept adding rows to compute; retry it")
+
+    # -- versions ----------------------------------------------------------------------
+    def history(self) -> Any:
+        """The table's retained versions, newest first: version, created, change, rows.
+
+        A :class:`ResultSet` (``.to_pandas()`` for a DataFrame).
+        """
+        return history(self._env(), self._id)
+
+    def revert(self) -> UpdateStatus:
+        """Drop the latest version: the table is again what the version before it was.
+
+        Rows it inserted and columns it added are removed (with the media pxfs wrote for
+        them); rows it deleted and columns it dropped come back. Its number is not reused.
+        """
+        self._writable()
+        env = self._env()
+        with env.catalog.transaction() as con:
             meta = self._meta(con)
-            sql, params = compile_where(meta, where) if where is not None else ("true", [])
-            victims = f"select _rowid from {meta.rows} where {sql}"
-            n = int(con.execute(f"select count(*) from ({victims})", params).fetchone()[0])
-            doomed: list[str] = []
-            for col in meta.columns:
-                if col.is_media:
-                    doomed += [r[0] for r in con.execute(
-                        f"select distinct {col.phys} from {meta.rows} where ({sql}) and {col.phys}_own "
-                        f"and {col.phys} not in (select {col.phys} from {meta.rows} where not ({sql}) "
-                        f"and {col.phys} is not null)", params + params,
-                    ).fetchall()]
-            con.execute(f"delete from {meta.rows} where {sql}", params)
-            version = meta.version + 1
-            con.execute("update tables set version = ? where id = ?", [version, meta.id])
-            _log_version(con, meta.id, version, f"delete {n}", -n)
-        return UpdateStatus(n, version, remove_media(doomed))
+            version, freed = rows.revert(con, meta)
+        return UpdateStatus(0, version, free_media(env, freed))
+
+    def expire_versions(self, older_than_days: float | None = None) -> list[int]:
+        """Expire the versions replaced more than `older_than_days` ago (default: the
+        ``version_retention_days`` setting, 7); the latest version is always kept.
+
+        Rows, columns and media that only expired versions had are removed; returns the
+        versions expired. ``t.expire_versions(0)`` keeps only the latest version.
+        """
+        self._writable()
+        env = self._env()
+        return list(expire_table(env, self._id, cutoff(env, older_than_days)).versions)
 
     # -- computing ---------------------------------------------------------------------
     def materialize(
-        self, columns: Sequence[str] | None = None, where: Expr | None = None, *, show_progress: bool | None = None
+        self, columns: Sequence[str] | None = None, where: Expr | None = None, *,
+        rowids: Sequence[int] | None = None, show_progress: bool | None = None,
     ) -> int:
-        """Compute every owed cell (of `columns`, of the rows matching `where`); returns how many.
+        """Compute every owed cell (of `columns`, of the rows matching `where`, or of the
+        rows with these `rowids`); returns how many.
 
         Works in batches, uploading one batch while the next is computed; a progress bar
-        shows when writing to a terminal (``show_progress=False`` turns it off).
+        shows when writing to a terminal (``show_progress=False`` turns it off). Computed
+        cells the `where` predicate reads are computed first, for the whole table.
+
+        Examples
+        --------
+        >>> t.materialize()                                   # doctest: +SKIP
+        >>> t.materialize(['rotated'], where=t.year > 2000)   # doctest: +SKIP
         """
         meta = self._meta()
         names = list(columns) if columns is not None else [c.name for c in meta.columns if c.is_computed]
         for name in names:
             if not meta.column(name).is_computed:
                 raise DataError(f"column {name!r} is not computed; materialize() computes computed columns")
-        rowids = None
-        if where is not None:
-            from ._query import compile_where
-
-            sql, params = compile_where(meta, where)
-            with self._env().catalog.connect() as con:
-                rowids = [r[0] for r in con.execute(f"select _rowid from {meta.rows} where {sql}", params).fetchall()]
         progress = self._env()["show_progress"] if show_progress is None else show_progress
+        if where is not None:
+            ids = self._query().where(where).rowids()
+            rowids = ids if rowids is None else sorted(set(ids) & set(rowids))
+            meta = self._meta()
         return sum(self._materialize(meta, n, rowids, progress) for n in self._with_dependencies(meta, names))
 
     def _with_dependencies(self, meta: TableMeta, names: Iterable[str]) -> list[str]:
@@ -525,36 +514,6 @@ class Table:
         from ._parquet import write_parquet
 
         return write_parquet(self, uri)
-
-
-def remove_media(uris: Sequence[str]) -> int:
-    """Remove media objects after the catalog change that freed them has committed.
-
-    Best effort: the change stands even if the storage is unreachable now; what could not
-    be removed is logged and later found by ``pxfs gc``.
-    """
-    if not uris:
-        return 0
-    from ..env import Env
-
-    try:
-        return Env.get().storage.rm(uris)
-    except Exception as e:
-        logger.warning("could not remove %d media objects (e.g. %s): %s; run `pxfs gc --apply` later",
-                       len(uris), uris[0], e)
-        return 0
-
-
-def _owned_uris(con: Any, meta: TableMeta, col: ColumnMeta) -> list[str]:
-    if not col.is_media:
-        return []
-    return [r[0] for r in con.execute(
-        f"select distinct {col.phys} from {meta.rows} where {col.phys}_own and {col.phys} is not null"
-    ).fetchall()]
-
-
-def _log_version(con: Any, table_id: str, version: int, op: str, rows: int) -> None:
-    con.execute("insert into versions values (?, ?, ?, ?, ?)", [table_id, version, dt.datetime.now(), op, rows])
 
 
 def _arrow_type(t: ColumnType) -> Any:
