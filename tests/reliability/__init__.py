@@ -1,0 +1,1 @@
+"""Process-level reliability suite (issue 10, item 7): kills, concurrent writers, readers, stalls."""
