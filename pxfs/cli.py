@@ -656,3 +656,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

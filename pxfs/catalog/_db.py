@@ -38,6 +38,9 @@ SCHEMA = [
 ]
 SCHEMA_VERSION = "2"
 
+_RETRY_MAX = 0.05  # longest pause between two attempts to open a catalog another process holds
+_GIVE_WAY = 0.12  # how long a long operation leaves the catalog free each time it lets go
+
 
 class Catalog:
     """Short-lived DuckDB connections to the catalog file at `path`.
@@ -60,6 +63,7 @@ class Catalog:
         self._held_since = 0.0
         self._hold_seconds = 0.0
         self._last_used = 0.0
+        self._given_up = 0.0
 
     def __repr__(self) -> str:
         return f"Catalog({str(self.path)!r})"
@@ -72,8 +76,13 @@ class Catalog:
         with self._process_lock:
             if self._hold_seconds:
                 if self._held is not None and time.monotonic() - self._held_since > self._hold_seconds:
-                    self._release()  # let other processes in between our batches
+                    self._release(for_others=True)  # let other processes in between our batches
                 if self._held is None:
+                    # After giving the file up, leave it free long enough for a waiting
+                    # process (which retries every _RETRY_MAX seconds at most) to get in.
+                    gap = self._given_up + _GIVE_WAY - time.monotonic()
+                    if gap > 0:
+                        time.sleep(gap)
                     self._held = self._open(duckdb)
                     self._held_since = time.monotonic()
                     if not self._initialized:
@@ -131,14 +140,16 @@ class Catalog:
                 if self._held is not None and (
                     now - self._last_used > idle or now - self._held_since > seconds
                 ):
-                    self._release()
+                    self._release(for_others=True)
             finally:
                 self._process_lock.release()
 
-    def _release(self) -> None:
+    def _release(self, for_others: bool = False) -> None:
         if self._held is not None:
             con, self._held = self._held, None
             con.close()
+            if for_others:
+                self._given_up = time.monotonic()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -169,7 +180,7 @@ class Catalog:
                         "long-running operation or raise catalog_lock_timeout"
                     ) from e
                 time.sleep(delay)
-                delay = min(delay * 2, 0.2)
+                delay = min(delay * 2, _RETRY_MAX)
 
     def _init_schema(self, con: Any) -> None:
         con.execute("begin transaction")

@@ -156,9 +156,11 @@ def purge_table(con: Any, table_id: str) -> None:
     con.execute("update tables set purged = true where id = ?", [table_id])
 
 
-def table_ids(con: Any) -> set[str]:
-    """Every table id this catalog ever made (live, dropped, purged)."""
-    return {r[0] for r in con.execute("select id from tables").fetchall()}
+def table_ids(con: Any, live_only: bool = False) -> dict[str, str]:
+    """``{id: path}`` of every table this catalog ever made (live, dropped, purged), or
+    of the live ones only."""
+    where = " where dropped is null" if live_only else ""
+    return {r[0]: r[1] for r in con.execute(f"select id, path from tables{where} order by created").fetchall()}
 
 
 def destinations(con: Any) -> list[str]:

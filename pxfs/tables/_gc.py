@@ -64,7 +64,7 @@ def gc(*, apply: bool = False, min_age: float = 3600.0) -> GcReport:
     report = GcReport(applied=apply)
     when = cutoff(env, None)
     with env.catalog.connect() as con:
-        live = [r[0] for r in con.execute("select id from tables where dropped is null").fetchall()]
+        live = list(rows.table_ids(con, live_only=True))
         dropped = rows.tables_to_purge(con)
     for table_id in live:
         done = expire_table(env, table_id, when, apply=apply)
@@ -80,7 +80,6 @@ def gc(*, apply: bool = False, min_age: float = 3600.0) -> GcReport:
     found = _list_candidates(env, report)
     with env.catalog.connect() as con:  # after listing: a row recorded meanwhile is seen
         ours = rows.table_ids(con)
-        names = {r[0]: r[1] for r in con.execute("select id, path from tables").fetchall()}
         referenced = {_canonical(env, u) for u in rows.referenced(con)}
     now = time.time()
     for uri, size, when_written, table_id in found:
@@ -92,7 +91,7 @@ def gc(*, apply: bool = False, min_age: float = 3600.0) -> GcReport:
         if min_age and (when_written is None or now - when_written < min_age):
             report.skipped[f"younger than {min_age:g}s (a write may be in progress)"] += 1
             continue
-        report.orphans.append((uri, size, f"written by table {names.get(table_id, table_id)!r}, no retained version references it"))
+        report.orphans.append((uri, size, f"written by table {ours[table_id]!r}, no retained version references it"))
     if apply and report.orphans:
         try:
             report.removed += env.storage.rm([u for u, _, _ in report.orphans])
