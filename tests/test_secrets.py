@@ -207,3 +207,54 @@ def container_sas(azurite: Azurite, container: str) -> str:
         permission=ContainerSasPermissions(read=True, list=True, write=True, create=True),
         expiry=datetime.now(timezone.utc) + timedelta(hours=1),
     ))
+
+
+# -- S3 direct PutObject signer, GOOGLE_APPLICATION_CREDENTIALS holding the key itself ------
+
+
+def test_the_put_signers_repr_shows_no_secret() -> None:
+    from pxfs.storage._s3put import _Signer
+
+    signer = _Signer(scheme="http", netloc="127.0.0.1:9000", path_prefix="/b/", key_id=AWS_KEY_ID, secret=AWS_SECRET,
+                     region="us-east-1", token=AWS_TOKEN, signed=("host", "x-amz-date"), unsigned_payload=False,
+                     expires_at=0.0)
+    signer.sign("k.jpg", "UNSIGNED-PAYLOAD", None, "20260101T000000Z")  # derives and keeps a signing key
+    shown = repr(signer)
+    assert AWS_SECRET not in shown and AWS_TOKEN not in shown and "_keys" not in shown
+    assert "us-east-1" in shown and "127.0.0.1:9000" in shown
+
+
+GCS_KEY = "-----BEGIN PRIVATE KEY-----\\npxfs-gcs-private-key-Yt5Rq\\n-----END PRIVATE KEY-----\\n"
+GCS_JSON_KEY = '{"type": "service_account", "private_key": "' + GCS_KEY + '", "client_email": "a@b.iam"}'
+
+
+@pytest.mark.parametrize("value", [
+    GCS_JSON_KEY,  # the JSON key pasted into the variable
+    GCS_JSON_KEY.replace("{", "").replace("}", "").replace("\\n", " ") * 60,  # longer than any path
+    "a" * 300 + "pxfs-gcs-private-key-Yt5Rq",  # longer than any file name (base64 of a key, say)
+])
+def test_gcs_credentials_variable_holding_the_key_is_masked(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pxfs.storage._gcs import _Auth
+
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", value)
+    storage = Env.reset().storage
+    with pytest.raises(ConfigError) as e:
+        storage.put(b"x", "gs://bucket-name/media/")
+    texts = [str(e.value), repr(e.value), "".join(traceback.format_exception(e.value)),
+             _Auth(endpoint_url=None, credentials_file=value).describe(), repr(Env.get())]
+    for text in texts:
+        assert "pxfs-gcs-private-key-Yt5Rq" not in text, text
+    assert "GOOGLE_APPLICATION_CREDENTIALS names ****, which is not a file" in str(e.value)
+    assert "gs://bucket-name/media" in str(e.value)
+
+
+def test_gcs_credentials_path_is_still_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pxfs.storage._gcs import _Auth
+
+    path = str(tmp_path / "keys" / "service-account.json")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", path)
+    with pytest.raises(ConfigError, match=f"names {path}, which is not a file"):
+        Env.reset().storage.put(b"x", "gs://bucket-name/media/")
+    assert _Auth(endpoint_url=None, credentials_file=path).describe() == f"credentials file {path}"
