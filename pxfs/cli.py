@@ -168,8 +168,11 @@ def _non_negative_float(text: str) -> float:
 
 
 def _configure_logging(debug: bool) -> None:
+    """Warnings of every library, and pxfs's own debug lines with ``--debug``: never the
+    client libraries' debug logs, which print request headers (session tokens)."""
     level = "DEBUG" if debug else os.environ.get("PXFS_LOGGING_LEVEL", "WARNING").upper()
-    logging.basicConfig(level=level, format="%(name)s: %(message)s")
+    logging.basicConfig(level="WARNING", format="%(name)s: %(message)s")
+    logging.getLogger("pxfs").setLevel(level)
 
 
 def _one_line(e: BaseException) -> str:

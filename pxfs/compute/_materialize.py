@@ -48,9 +48,10 @@ def _task(storage: Storage, job: CellJob, row: dict[str, Any]) -> CellTask:
         try:
             if col.is_computed and row.get(f"{col.phys}_err"):
                 raise ValueError(f"input column {col.name!r} failed: {row[f'{col.phys}_err']}")
-            if value is not None and col.is_media:
-                kind = "image" if col.type.name == "Image" else "path"
-                inputs[col.name] = (kind, storage.localpath(value))
+            if value is not None and col.type.name == "Image":
+                inputs[col.name] = ("image", (storage.localpath(value), value))  # errors name the URI
+            elif value is not None and col.is_media:
+                inputs[col.name] = ("path", storage.localpath(value))
             else:
                 inputs[col.name] = ("value", value)
         except Exception as e:
