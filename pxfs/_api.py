@@ -6,6 +6,7 @@ import os
 from typing import IO, Any, Iterable, Mapping
 
 from .env import Env
+from .errors import InvalidURIError
 from .storage import Source
 
 __all__ = ["init", "open", "put", "put_many", "url"]
@@ -33,6 +34,8 @@ def open(uri: str | os.PathLike[str], mode: str = "rb") -> IO[Any]:  # noqa: A00
     ...     data = f.read()
     >>> pxt.open('pxfs://demo/media/rotated/0.jpg').read()  # doctest: +SKIP
     """
+    if not isinstance(uri, (str, os.PathLike)):
+        raise InvalidURIError(f"pxt.open(): expected a path or URI string, got {type(uri).__name__} {uri!r:.60}")
     if os.fspath(uri).startswith("pxfs://"):
         from .fs import PxfsFileSystem
 

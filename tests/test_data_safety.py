@@ -281,3 +281,13 @@ def test_rows_tables_are_only_touched_by_the_rows_layer() -> None:
             if not inside or "like" in m.group(0).lower():
                 offenders.append(f"{py.relative_to(root)}: {m.group(0)}")
     assert offenders == []
+
+
+def test_a_damaged_catalog_and_a_bad_uri_are_pxfs_errors() -> None:
+    path = Env.get().catalog_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not a DuckDB database " * 200)
+    with pytest.raises(pxt.CatalogError, match="catalog"):
+        pxt.list_tables()
+    with pytest.raises(pxt.InvalidURIError, match="expected a path or URI"):
+        pxt.open(None)  # type: ignore[arg-type]

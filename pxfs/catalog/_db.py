@@ -88,17 +88,27 @@ class Catalog:
                     if not self._initialized:
                         self._init_schema(self._held)
                 try:
-                    yield self._held
+                    with self._translated(duckdb):
+                        yield self._held
                 finally:
                     self._last_used = time.monotonic()
                 return
             con = self._open(duckdb)
             try:
-                if not self._initialized:
-                    self._init_schema(con)
-                yield con
+                with self._translated(duckdb):
+                    if not self._initialized:
+                        self._init_schema(con)
+                    yield con
             finally:
                 con.close()
+
+    @contextlib.contextmanager
+    def _translated(self, duckdb: Any) -> Iterator[None]:
+        """A DuckDB error that reaches a user is a :class:`CatalogError` naming the catalog."""
+        try:
+            yield
+        except duckdb.Error as e:
+            raise CatalogError(f"the catalog {self.path}: {type(e).__name__}: {e}") from e
 
     @contextlib.contextmanager
     def held(self, seconds: float = 2.0, idle: float = 0.5) -> Iterator[None]:
@@ -171,8 +181,8 @@ class Catalog:
             try:
                 return duckdb.connect(str(self.path))
             except duckdb.IOException as e:
-                if "lock" not in str(e).lower():
-                    raise
+                if "lock" not in str(e).lower():  # DuckDB has no distinct type for a lock conflict
+                    raise CatalogError(f"cannot open the catalog {self.path}: {e}") from e
                 if time.monotonic() >= deadline:
                     raise CatalogBusyError(
                         f"the catalog {self.path} is held by another process (DuckDB lock) and was "

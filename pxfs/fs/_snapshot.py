@@ -49,15 +49,21 @@ def snapshot_bytes(node: Node, cache: SnapshotCache) -> bytes:
     """The Parquet file of the snapshot `node` names (computing owed cells first)."""
     import pyarrow.parquet as pq
 
+    import pxfs
+
     from ..env import Env
     from ..tables._parquet import arrow_snapshot
-    from ..tables._table import Table
 
     assert node.kind == "snapshot" and node.meta is not None
-    table = Table(node.dotted, node.meta.id, node.version)
+    env = Env.get()
+    with env.catalog.connect() as con:
+        meta = rows.load_table(con, node.dotted, version=node.version)
+    if meta is None or meta.id != node.meta.id:
+        raise FileNotFoundError(f"pxfs://{node.path}: table {node.dotted!r} was dropped meanwhile")
+    table = pxfs.get_table(f"{node.dotted}:{meta.version}")  # a version never changes
     table.materialize(show_progress=False)
-    with Env.get().catalog.connect() as con:
-        key = rows.fingerprint(con, table._meta(con))
+    with env.catalog.connect() as con:
+        key = rows.fingerprint(con, meta)
     data = cache.get(key)
     if data is None:
         buf = io.BytesIO()

@@ -241,6 +241,24 @@ def sha(data: bytes) -> str:
 
 # --------------------------------------------------------------------------- pxfs, as users see it
 
+# A child that materializes ARG["table"] once the file ARG["go"] exists (so that several
+# children start together); says "materialized" (with the count) or "failed" (with the error).
+MATERIALIZE_ON_GO = """
+import pxfs as pxt
+t = pxt.get_table(ARG["table"])
+say("ready")
+while not os.path.exists(ARG["go"]):
+    time.sleep(0.002)
+t0 = time.monotonic()
+try:
+    n = t.materialize(show_progress=False)
+except BaseException as e:
+    say("failed", elapsed=time.monotonic() - t0, error=error_of(e))
+else:
+    say("materialized", computed=n, elapsed=time.monotonic() - t0)
+say("done")
+"""
+
 _CLI = """
 import contextlib, io, json, sys
 from pxfs.cli import main

@@ -16,7 +16,7 @@ import pytest
 import pxfs as pxt
 from pxfs.env import Env
 
-from ._support import Child, Sources, Store, cells, cli, pixels, referenced, rotated_pixels
+from ._support import MATERIALIZE_ON_GO, Child, Sources, Store, cells, cli, pixels, referenced, rotated_pixels
 
 LOCK_TIMEOUT = 20.0  # catalog_lock_timeout of every process here
 
@@ -37,21 +37,6 @@ for batch in ARG["batches"]:
 say("done")
 """
 
-MATERIALIZER = """
-import pxfs as pxt
-t = pxt.get_table(ARG["table"])
-say("ready")
-while not os.path.exists(ARG["go"]):
-    time.sleep(0.002)
-t0 = time.monotonic()
-try:
-    n = t.materialize(show_progress=False)
-except Exception as e:
-    say("failed", elapsed=time.monotonic() - t0, error=error_of(e))
-else:
-    say("materialized", computed=n, elapsed=time.monotonic() - t0)
-say("done")
-"""
 
 
 @pytest.fixture
@@ -135,7 +120,7 @@ def test_one_process_materializes_while_another_inserts(writers_env: Store, tmp_
     t.insert(sources.rows(range(32)))
     go = tmp_path / "go"
     batches = [sources.rows(range(i, i + 4)) for i in range(32, 56, 4)]
-    with Child(MATERIALIZER, {"table": "rel.mat_and_insert", "go": str(go)}) as m, \
+    with Child(MATERIALIZE_ON_GO, {"table": "rel.mat_and_insert", "go": str(go)}) as m, \
             Child(INSERTER, {"table": "rel.mat_and_insert", "go": str(go), "batches": batches}) as ins:
         run_together([m, ins], go)
     only_busy_after_timeout(m.events, "materializer")

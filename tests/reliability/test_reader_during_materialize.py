@@ -16,22 +16,12 @@ import pxfs as pxt
 from pxfs.env import Env
 
 from ._reader import READER
-from ._support import Child, Sources, Store, cells, cli, normalize, pixels, rotated_pixels
+from ._support import MATERIALIZE_ON_GO, Child, Sources, Store, cells, cli, normalize, pixels, rotated_pixels
 from .conftest import Seeded
 
 MAX_READ_S = 5.0
 ROWS = 1400  # long enough (several seconds) that a reader blocked throughout would fail
 
-MATERIALIZER = """
-import pxfs as pxt
-t = pxt.get_table(ARG["table"])
-say("ready")
-while not os.path.exists(ARG["go"]):
-    time.sleep(0.002)
-t0 = time.monotonic()
-n = t.materialize(show_progress=False)
-say("materialized", computed=n, elapsed=time.monotonic() - t0)
-"""
 
 
 @pytest.mark.parametrize("store", ["s3"], indirect=True)
@@ -50,7 +40,7 @@ def test_reader_during_a_long_materialize(store: Store, seeded: Seeded, tmp_path
     reader_arg = {"table": "rel.read_loop", "go": str(go), "stop": str(stop), "select": True,
                   "endpoint": store.endpoint_url}
     with Child(READER, reader_arg) as reader, \
-            Child(MATERIALIZER, {"table": "rel.read_loop", "go": str(go)}) as mat:
+            Child(MATERIALIZE_ON_GO, {"table": "rel.read_loop", "go": str(go)}) as mat:
         reader.wait_for("ready")
         mat.wait_for("ready")
         go.touch()

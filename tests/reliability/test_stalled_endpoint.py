@@ -24,7 +24,7 @@ from pxfs.env import Env
 from pxfs.testing import MotoServer, SilentServer
 
 from ._reader import READER
-from ._support import Child, Sources, Store, cells, pixels, rotated_pixels
+from ._support import MATERIALIZE_ON_GO, Child, Sources, Store, cells, pixels, rotated_pixels
 
 MAX_READ_S = 5.0
 ROWS = 8
@@ -33,20 +33,6 @@ ROWS = 8
 STALL_SETTINGS = {"PXFS_REQUEST_TIMEOUT": "2", "PXFS_RETRIES": "0"}
 MATERIALIZE_DEADLINE_S = 90.0
 
-MATERIALIZER = """
-import pxfs as pxt
-t = pxt.get_table(ARG["table"])
-say("ready")
-while not os.path.exists(ARG["go"]):
-    time.sleep(0.002)
-t0 = time.monotonic()
-try:
-    n = t.materialize(show_progress=False)
-except BaseException as e:
-    say("failed", elapsed=time.monotonic() - t0, error=error_of(e))
-else:
-    say("materialized", computed=n, elapsed=time.monotonic() - t0)
-"""
 
 
 def alias_config(endpoint: str) -> str:
@@ -87,7 +73,7 @@ def test_stalled_endpoint_blocks_no_reader_and_leaves_cells_owed(
             mat_env["PXFS_S3_ENDPOINT_URL"] = silent.endpoint_url
             mat_env["AWS_ENDPOINT_URL_S3"] = silent.endpoint_url
         with Child(READER, {"table": "rel.stalled", "go": str(go), "stop": str(stop)}) as reader, \
-                Child(MATERIALIZER, {"table": "rel.stalled", "go": str(go)}, env=mat_env) as mat:
+                Child(MATERIALIZE_ON_GO, {"table": "rel.stalled", "go": str(go)}, env=mat_env) as mat:
             reader.wait_for("ready")
             mat.wait_for("ready")
             go.touch()
