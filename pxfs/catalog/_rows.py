@@ -26,9 +26,9 @@ from ._meta import ColumnMeta, TableMeta, rows_table
 __all__ = [
     "Filter", "add_column", "cells", "compile_filter", "compile_order", "count", "count_owed", "create_table",
     "destinations", "drop_column", "expire", "fetch", "fingerprint", "history", "insert", "load_table",
-    "mark_dropped", "new_version", "owed_batch", "owed_rowids", "purge_table", "record", "referenced",
-    "revert", "select", "snapshot", "soft_delete", "table_ids", "tables_to_purge", "unreferenced",
-    "version_times", "visible",
+    "mark_dropped", "media_prefixes", "new_version", "owed_batch", "owed_rowids", "page", "purge_table",
+    "record", "referenced", "revert", "select", "snapshot", "snapshot_page", "soft_delete", "table_ids",
+    "tables_to_purge", "unreferenced", "version_times", "visible",
 ]
 
 Filter = tuple[str, list[Any]]  # SQL over one rows table, and its parameters
@@ -238,6 +238,45 @@ def select(con: Any, meta: TableMeta, phys: Sequence[str], where: Filter = EVERY
     return fetch(con, text, [*params, *order_params], names, meta)
 
 
+def page(con: Any, meta: TableMeta, phys: Sequence[str], where: Filter = EVERYTHING, order: Filter = ("", []),
+         *, limit: int, after: int | None = None, offset: int = 0, rowids: Sequence[int] | None = None) -> Any:
+    """One page of :func:`select` as a ``pyarrow.Table`` (``_rowid`` first), at most `limit` rows.
+
+    Without an `order`, pages are keyset-paginated on the row id: the rows with
+    ``_rowid > after``. With an `order`, the page starts at row number `offset` of that
+    order (then row id). The result is read in Arrow batches and closed before this
+    returns, so no DuckDB result stays open while the caller waits on storage.
+
+    Examples
+    --------
+    >>> first = page(con, meta, ["c0"], limit=1000)            # doctest: +SKIP
+    >>> nxt = page(con, meta, ["c0"], limit=1000, after=first["_rowid"][-1].as_py())  # doctest: +SKIP
+    """
+    import duckdb
+    import pyarrow as pa
+
+    names = ["_rowid", *[p for p in phys if p != "_rowid"]]
+    sql, params = where
+    order_sql, order_params = order
+    text = f"select {', '.join(names)} from {meta.rows} where {visible(meta.version)} and ({sql})"
+    if after is not None:
+        text += f" and _rowid > {int(after)}"
+    if rowids is not None:
+        text += " and _rowid in (select unnest(?::bigint[]))"
+        params = [*params, list(rowids)]
+    text += f" order by {order_sql + ', ' if order_sql else ''}_rowid limit {int(limit)}"
+    if offset:
+        text += f" offset {int(offset)}"
+    try:
+        reader = con.sql(text, params=[*params, *order_params]).to_arrow_reader(max(1, int(limit)))
+        try:
+            return reader.read_all()
+        finally:
+            reader.close()
+    except duckdb.Error as e:
+        raise _data_error(e, meta, "query") from e
+
+
 def fetch(con: Any, sql: str, params: list[Any], names: list[str], meta: TableMeta | None = None) -> dict[str, list[Any]]:
     """The result as one list of Python values per column.
 
@@ -344,10 +383,20 @@ def record(con: Any, meta: TableMeta, col: ColumnMeta, records: list[tuple[Any, 
 
 
 def cells(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int | None = None,
-          files_only: bool = True) -> list[tuple[Any, ...]]:
+          files_only: bool = True, *, after: int | None = None, limit: int | None = None,
+          prefix: str | None = None) -> list[tuple[Any, ...]]:
     """``(rowid, uri, size, hash, owed, row version, errtype, err)`` of the cells of media
     column `col` in `meta`'s version, by row id: those that are files (stored, or owed),
-    or with ``files_only=False`` every cell (failed and empty ones too)."""
+    or with ``files_only=False`` every cell (failed and empty ones too).
+
+    Pages: `limit` cells with a row id above `after`; with `prefix`, only stored cells
+    whose URI is directly in that folder (``prefix/<name>``).
+
+    Examples
+    --------
+    >>> cells(con, meta, meta.column("img"), after=999, limit=1000)  # doctest: +SKIP
+    [(1000, 's3://b/a.jpg', 2048, 'd41d8c...', False, 2, None, None), ...]
+    """
     p = col.phys
     if col.is_computed:
         owed, err = _owed(col), f"{p}_errtype, {p}_err"
@@ -361,7 +410,35 @@ def cells(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int | None = None,
     if rowid is not None:
         sql += " and _rowid = ?"
         params.append(rowid)
-    return [tuple(r) for r in con.execute(f"{sql} order by _rowid", params).fetchall()]
+    if after is not None:
+        sql += f" and _rowid > {int(after)}"
+    if prefix is not None:
+        sql += f" and {_in_folder(p)} = ?"
+        params.append(prefix)
+    sql += " order by _rowid"
+    if limit is not None:
+        sql += f" limit {int(limit)}"
+    return [tuple(r) for r in con.execute(sql, params).fetchall()]
+
+
+def _in_folder(phys: str) -> str:
+    """SQL: the folder part of a media URI (everything before its last ``/``)."""
+    return f"regexp_replace({phys}, '/[^/]*$', '')"
+
+
+def media_prefixes(con: Any, meta: TableMeta, col: ColumnMeta) -> list[tuple[str, int]]:
+    """``(folder, stored cells)`` of the folders holding the stored cells of media column
+    `col` in `meta`'s version, most cells first.
+
+    Examples
+    --------
+    >>> media_prefixes(con, meta, meta.column("img"))  # doctest: +SKIP
+    [('s3://bucket/in', 1000000)]
+    """
+    p = col.phys
+    return [(r[0], int(r[1])) for r in con.execute(
+        f"select {_in_folder(p)} as folder, count(*) from {meta.rows} where {visible(meta.version)} "
+        f"and {p} is not null group by folder order by 2 desc, 1").fetchall()]
 
 
 def fingerprint(con: Any, meta: TableMeta) -> tuple[Any, ...]:
@@ -379,6 +456,37 @@ def snapshot(con: Any, meta: TableMeta) -> Any:
 
     if not meta.columns:
         return pa.table({})
+    return con.sql(
+        f"select {_snapshot_columns(meta)} from {meta.rows} where {visible(meta.version)} order by _rowid"
+    ).to_arrow_table()
+
+
+def snapshot_page(con: Any, meta: TableMeta, after: int, limit: int) -> tuple[Any, int | None]:
+    """Up to `limit` rows of :func:`snapshot` with a row id above `after`, and the last row
+    id of the page (None when there are no more rows): snapshots written page by page.
+
+    Examples
+    --------
+    >>> batch, last = snapshot_page(con, meta, -1, 65536)  # doctest: +SKIP
+    """
+    import pyarrow as pa
+
+    if not meta.columns:
+        return pa.table({}), None
+    reader = con.sql(
+        f"select _rowid, {_snapshot_columns(meta)} from {meta.rows} where {visible(meta.version)} "
+        f"and _rowid > {int(after)} order by _rowid limit {int(limit)}"
+    ).to_arrow_reader(max(1, int(limit)))
+    try:
+        data = reader.read_all()
+    finally:
+        reader.close()
+    if data.num_rows == 0:
+        return data.drop_columns(["_rowid"]), None
+    return data.drop_columns(["_rowid"]), int(data["_rowid"][-1].as_py())
+
+
+def _snapshot_columns(meta: TableMeta) -> str:
     select_sql = []
     for col in meta.columns:
         value = col.phys
@@ -387,9 +495,7 @@ def snapshot(con: Any, meta: TableMeta) -> Any:
         if col.type.name == "Json":
             value = f"{value}::json"
         select_sql.append(f'{value} as "{col.name}"')
-    return con.sql(
-        f"select {', '.join(select_sql)} from {meta.rows} where {visible(meta.version)} order by _rowid"
-    ).to_arrow_table()
+    return ", ".join(select_sql)
 
 
 # -- what media are referenced ------------------------------------------------------------

@@ -12,13 +12,14 @@ column-wise (media properties) or per row (functions).
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal as TypingLiteral, TypeVar, overload
 
 from ..catalog import TableMeta, rows
 from ..errors import CatalogError, DataError
 from ._expr import Call, ColumnRef, Compare, Expr, Literal, Logical, Prop
 from ._eval import evaluate
 from ._resultset import ResultSet
+from ._stream import DEFAULT_BATCH_ROWS, arrow_schema, iter_batches
 
 if TYPE_CHECKING:
     from ._table import Table
@@ -161,17 +162,75 @@ class Query:
         with self._table._env().catalog.held():  # one DuckDB open for the whole query
             return self._collect()
 
+    def _items(self, meta: TableMeta) -> tuple[list[tuple[str, Expr]], list[str]]:
+        """The selected ``(name, expression)`` pairs and the physical columns they read."""
+        items = self._selects or [(c.name, ColumnRef(c.name)) for c in meta.columns]
+        for name, e in items:
+            _check_refs(self._table, meta, e)
+        used = sorted({c for _, e in items for c in e.columns()})
+        return items, _physical(meta, used)
+
+    # -- streaming ----------------------------------------------------------------------------
+    @overload
+    def iter_batches(self, n: int = ..., *, format: TypingLiteral["arrow"] = ...) -> Iterator[Any]: ...
+    @overload
+    def iter_batches(self, n: int = ..., *, format: TypingLiteral["pandas"]) -> Iterator[Any]: ...
+
+    def iter_batches(self, n: int = DEFAULT_BATCH_ROWS, *, format: str = "arrow") -> Iterator[Any]:
+        """The result in batches of at most `n` rows: ``pyarrow.RecordBatch`` es, or pandas
+        DataFrames with ``format='pandas'``; memory is bounded by the batch, not the table.
+
+        Each batch's owed cells are computed just before it is yielded (a loop that stops
+        early computes nothing more); ``.url`` is signed per batch. Media columns come as
+        their ``fileurl`` strings and Json columns as JSON text; image functions that make
+        images cannot be streamed (store them with ``add_computed_column``).
+
+        Examples
+        --------
+        >>> for batch in t.select(t.img.fileurl, t.img.url).iter_batches(10_000):  # doctest: +SKIP
+        ...     print(batch.num_rows, batch.column("img_url")[0])
+        """
+        if format not in ("arrow", "pandas"):
+            raise DataError(f"iter_batches(): format must be 'arrow' or 'pandas', got {format!r}")
+        meta = self._table._meta()
+        items, phys = self._items(meta)
+        arrow_schema(meta, items)  # refuse what Arrow cannot hold before the first batch is asked for
+        batches = iter_batches(self, items, phys, n)
+        return batches if format == "arrow" else (b.to_pandas() for b in batches)
+
+    def to_reader(self, n: int = DEFAULT_BATCH_ROWS) -> Any:
+        """The result as a ``pyarrow.RecordBatchReader`` of batches of at most `n` rows
+        (see :meth:`iter_batches`); ``.read_all()`` makes it one ``pyarrow.Table``.
+
+        Examples
+        --------
+        >>> reader = t.where(t.year > 2000).select(t.title, t.img.url).to_reader()  # doctest: +SKIP
+        >>> duckdb.sql("select count(*) from reader")                               # doctest: +SKIP
+        """
+        import pyarrow as pa
+
+        meta = self._table._meta()
+        items, phys = self._items(meta)
+        return pa.RecordBatchReader.from_batches(arrow_schema(meta, items), iter_batches(self, items, phys, n))
+
+    def to_arrow(self, n: int = DEFAULT_BATCH_ROWS) -> Any:
+        """:meth:`to_reader`: a streaming ``pyarrow.RecordBatchReader`` (``.read_all()`` for a Table).
+
+        Examples
+        --------
+        >>> t.select(t.img.fileurl).to_arrow().read_all().num_rows  # doctest: +SKIP
+        4
+        """
+        return self.to_reader(n)
+
     def _collect(self) -> ResultSet:
         table = self._table
         env = table._env()
         meta = table._meta()
-        items = self._selects or [(c.name, ColumnRef(c.name)) for c in meta.columns]
-        for name, e in items:
-            _check_refs(table, meta, e)
-        used = sorted({c for _, e in items for c in e.columns()})
-        phys = _physical(meta, used)
+        items, phys = self._items(meta)
         data = self._filtered(lambda con, meta, flt: rows.select(
             con, meta, phys, flt, self._order_sql(meta), self._limit))
+        used = sorted({c for _, e in items for c in e.columns()})
         computed = [c for c in used if meta.column(c).is_computed]
         if computed and data["_rowid"] and any(
             d is not True for c in computed for d in data[f"{meta.column(c).phys}_done"]
