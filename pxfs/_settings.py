@@ -37,6 +37,7 @@ _ROWS = [
     Setting("b2_profile", str, None, "AWS credentials profile used for b2:// URIs"),
     Setting("b2_region", str, None, "B2 region; gives the endpoint https://s3.<region>.backblazeb2.com"),
     Setting("catalog_lock_timeout", float, 30.0, "seconds a writer waits for a catalog another process holds"),
+    Setting("executor", str, "threads", "where materialize() and lazy reads compute cells: threads (this process), a Dask scheduler address (dask://host:port or tcp://host:port), ray (the initialized Ray, else ray.init()) or ray://host:port; workers need pxfs[dask] or pxfs[ray] and the same credentials (docs/scaling.md)"),
     Setting("file_cache_size_g", float, 10.0, "size limit of the local cache of remote media, in GiB"),
     Setting("input_media_dest", str, None, "where inserted media are copied (none: referenced in place)", uri=True),
     Setting("materialize_batch_size", int, 64, "cells computed per batch by materialize()", minimum=1),

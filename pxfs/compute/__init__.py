@@ -1,6 +1,20 @@
-"""The compute layer: lazy materialization of computed columns."""
+"""The compute layer: lazy materialization of computed columns, here or on a cluster."""
 
+from ._batch import BatchResult, BatchTask, CellJob, run_batch
 from ._cell import compute_cell, evaluate
-from ._materialize import CellJob, count_owed, materialize
+from ._driver import count_owed
+from ._executors import Executor, resolve_executor
+from ._materialize import materialize
 
-__all__ = ["CellJob", "compute_cell", "count_owed", "evaluate", "materialize"]
+__all__ = [
+    "BatchResult",
+    "BatchTask",
+    "CellJob",
+    "Executor",
+    "compute_cell",
+    "count_owed",
+    "evaluate",
+    "materialize",
+    "resolve_executor",
+    "run_batch",
+]
