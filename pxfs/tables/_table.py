@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from ..catalog import ColumnMeta, TableMeta, rows
-from ..compute import CellJob, materialize
+from ..compute import CellJob, materialize, resolve_executor
 from ..errors import CatalogError, DataError, PxfsError
 from ..types import ColumnType, as_type
 from ._expr import ColumnRef, Compare, Expr, Logical, Prop, expr_from_dict, result_type
@@ -420,7 +420,7 @@ class Table:
     # -- computing ---------------------------------------------------------------------
     def materialize(
         self, columns: Sequence[str] | None = None, where: Expr | None = None, *,
-        rowids: Sequence[int] | None = None, show_progress: bool | None = None,
+        rowids: Sequence[int] | None = None, show_progress: bool | None = None, executor: Any = None,
     ) -> int:
         """Compute every owed cell (of `columns`, of the rows matching `where`, or of the
         rows with these `rowids`); returns how many.
@@ -429,10 +429,16 @@ class Table:
         shows when writing to a terminal (``show_progress=False`` turns it off). Computed
         cells the `where` predicate reads are computed first, for the whole table.
 
+        `executor` says where cells are computed (default: the ``executor`` setting,
+        ``"threads"``): ``"threads"`` (this process), a ``dask.distributed.Client`` or a
+        scheduler address (``"tcp://host:port"``), ``"ray"`` or ``"ray://host:port"``.
+        Workers fetch, compute and upload; this process alone records (docs/scaling.md).
+
         Examples
         --------
         >>> t.materialize()                                   # doctest: +SKIP
         >>> t.materialize(['rotated'], where=t.year > 2000)   # doctest: +SKIP
+        >>> t.materialize(executor=distributed.Client("tcp://scheduler:8786"))  # doctest: +SKIP
         """
         meta = self._meta()
         names = list(columns) if columns is not None else [c.name for c in meta.columns if c.is_computed]
@@ -444,7 +450,9 @@ class Table:
             ids = self._query().where(where).rowids()
             rowids = ids if rowids is None else sorted(set(ids) & set(rowids))
             meta = self._meta()
-        return sum(self._materialize(meta, n, rowids, progress) for n in self._with_dependencies(meta, names))
+        runner = resolve_executor(self._env()["executor"] if executor is None else executor)
+        return sum(self._materialize(meta, n, rowids, progress, runner or "threads")
+                   for n in self._with_dependencies(meta, names))
 
     def _with_dependencies(self, meta: TableMeta, names: Iterable[str]) -> list[str]:
         """`names` and the computed columns they read, dependencies first."""
@@ -462,8 +470,11 @@ class Table:
             visit(n)
         return order
 
-    def _materialize(self, meta: TableMeta, name: str, rowids: Sequence[int] | None, progress: bool = False) -> int:
+    def _materialize(self, meta: TableMeta, name: str, rowids: Sequence[int] | None, progress: bool = False,
+                     executor: Any = None) -> int:
+        """Materialize one column on `executor` (None: the ``executor`` setting)."""
         env = self._env()
+        runner = resolve_executor(env["executor"] if executor is None else executor)
         col = meta.column(name)
         expr = expr_from_dict(col.computed or {})
         inputs = tuple(meta.column(n) for n in sorted(expr.columns()))
@@ -472,6 +483,7 @@ class Table:
         return materialize(
             env.catalog, env.storage, meta, job, rowids,
             batch_size=env["materialize_batch_size"], progress=progress, name_prefix=f"{meta.id}_{col.col_id}_",
+            executor=runner,
         )
 
     # -- queries ------------------------------------------------------------------------------
