@@ -20,9 +20,9 @@ To add a command, write ``_cmd_<name>(args) -> int`` and its parser in :func:`_p
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import datetime as dt
 import http.server
+import itertools
 import logging
 import mimetypes
 import os
@@ -33,7 +33,7 @@ import time
 import traceback
 import urllib.parse
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 __all__ = ["main", "parse_where"]
 
@@ -116,10 +116,14 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("verify", _cmd_verify, "check that every media object a table references exists",
                 "Check every media object TABLE references: it exists and has the size recorded "
-                "at insert. Lists what is missing or wrong and exits 1 if anything is.")
+                "at insert, by listing each folder once. Lists what is missing or wrong and exits 1 "
+                "if anything is.")
     p.add_argument("table", metavar="TABLE", help="catalog path, e.g. demo.films")
     p.add_argument("--concurrency", type=_positive_int, default=16, metavar="N",
-                   help="objects checked at once (default 16)")
+                   help="objects checked one by one at once (default 16)")
+    p.add_argument("--list-min", type=_positive_int, default=8, metavar="N",
+                   help="list a folder (one request per 1,000 keys) when the table references at least N "
+                   "objects in it; fewer are checked one request each (default 8)")
 
     p = command("gc", _cmd_gc, "list (or delete) media objects no table references",
                 "Find objects pxfs wrote (named <table id>_<column id>_<hash>.<ext>, and leftover "
@@ -209,9 +213,16 @@ def _lookup(fs: Any, path: str, op: Callable[[str], Any]) -> Any:
         raise
 
 
+def _first_listed(entries: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """`entries` with its first item read now, so that a path naming nothing fails inside
+    :func:`_lookup` (which retries ``dir.table`` as ``dir/table``)."""
+    first = next(entries, None)
+    return itertools.chain([] if first is None else [first], entries)
+
+
 def _cmd_ls(args: argparse.Namespace) -> int:
     fs = _fs()
-    entries = _lookup(fs, args.path, lambda p: fs.ls(p, detail=True))
+    entries = _lookup(fs, args.path, lambda p: _first_listed(fs.ls_iter(p, detail=True)))
     for e in entries:
         name = e["name"] + ("/" if e["type"] == "directory" else "")
         if args.long:
@@ -416,45 +427,17 @@ def _cmd_materialize(args: argparse.Namespace) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     import pxfs as pxt
 
-    from .fs import _catalog as q
-
     from .catalog import rows
+    from .fs._verify import verify_table
 
     t = pxt.get_table(args.table)
-    env = _env()
-    with env.catalog.connect() as con:
+    with _env().catalog.connect() as con:
         meta = rows.load_table(con, t.path)
         assert meta is not None
-        items = [(col, cell) for col in meta.columns if col.is_media for cell in q.cells(con, meta, col)]
-    owed = sum(1 for _, cell in items if cell.owed)
-    stored = [(col, cell) for col, cell in items if not cell.owed]
-    storage = env.storage
-
-    def check(item: tuple[Any, q.Cell]) -> tuple[str, str] | None:
-        col, cell = item
-        where = f"{meta.path}.{col.name} row {cell.rowid}"
-        try:
-            info = storage.info(cell.uri)
-        except FileNotFoundError:
-            return "missing", f"{where}: {cell.uri}"
-        except OSError as e:
-            return "unreadable", f"{where}: {cell.uri}: {_one_line(e)}"
-        if info.get("type") == "directory":
-            return "missing", f"{where}: {cell.uri} is a folder, not a file"
-        found = info.get("size")
-        if cell.size is not None and found is not None and int(found) != cell.size:
-            return "wrong size", f"{where}: {cell.uri}: recorded {cell.size} bytes, found {found}"
-        return None
-
-    with cf.ThreadPoolExecutor(min(args.concurrency, max(1, len(stored)))) as pool:
-        problems = [p for p in pool.map(check, stored) if p is not None]
-    for kind, text in problems:
-        print(f"{kind:<10}  {text}")
-    counts = {k: sum(1 for p in problems if p[0] == k) for k in ("missing", "wrong size", "unreadable")}
-    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "all present"
-    extra = f"; {owed} owed cell(s) not computed yet" if owed else ""
-    print(f"{meta.path}: {len(stored)} object(s) checked: {summary}{extra}")
-    return 1 if problems else 0
+    report = verify_table(meta, lambda p: print(f"{p.kind:<10}  {p.text}", flush=False),
+                          concurrency=args.concurrency, list_min=args.list_min)
+    print(report.summary())
+    return 0 if report.ok else 1
 
 
 # -- gc ------------------------------------------------------------------------------------

@@ -384,13 +384,13 @@ def record(con: Any, meta: TableMeta, col: ColumnMeta, records: list[tuple[Any, 
 
 def cells(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int | None = None,
           files_only: bool = True, *, after: int | None = None, limit: int | None = None,
-          prefix: str | None = None) -> list[tuple[Any, ...]]:
+          folders: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
     """``(rowid, uri, size, hash, owed, row version, errtype, err)`` of the cells of media
     column `col` in `meta`'s version, by row id: those that are files (stored, or owed),
     or with ``files_only=False`` every cell (failed and empty ones too).
 
-    Pages: `limit` cells with a row id above `after`; with `prefix`, only stored cells
-    whose URI is directly in that folder (``prefix/<name>``).
+    Pages: `limit` cells with a row id above `after`; with `folders`, only stored cells
+    whose URI is directly in one of those folders (``<folder>/<name>``).
 
     Examples
     --------
@@ -412,9 +412,9 @@ def cells(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int | None = None,
         params.append(rowid)
     if after is not None:
         sql += f" and _rowid > {int(after)}"
-    if prefix is not None:
-        sql += f" and {_in_folder(p)} = ?"
-        params.append(prefix)
+    if folders is not None:
+        sql += f" and {_in_folder(p)} in (select unnest(?::varchar[]))"
+        params.append(list(folders))
     sql += " order by _rowid"
     if limit is not None:
         sql += f" limit {int(limit)}"

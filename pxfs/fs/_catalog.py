@@ -14,7 +14,7 @@ from typing import Any
 from ..catalog import ColumnMeta, TableMeta, dirs, rows
 from ..storage._naming import extension_of
 
-__all__ = ["Cell", "cell", "cells", "children", "dir_created", "dir_exists", "version_times"]
+__all__ = ["Cell", "cell", "cells", "children", "dir_created", "dir_exists", "prefixes", "version_times"]
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,19 @@ def version_times(con: Any, table_id: str) -> dict[int, dt.datetime]:
     return {v: _aware(c) for v, c in rows.version_times(con, table_id).items()}  # type: ignore[misc]
 
 
-def cells(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int | None = None) -> list[Cell]:
-    """The cells of media column `col` that are files: stored, or owed (not yet computed).
+def cells(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int | None = None, *, after: int | None = None,
+          limit: int | None = None, folders: list[str] | None = None) -> list[Cell]:
+    """The cells of media column `col` that are files: stored, or owed (not yet computed);
+    a page of them with `after` (a row id) and `limit`; those in `folders` (URIs) only.
 
     Null cells and computed cells that failed or produced nothing have no file.
     """
-    return [_cell(r) for r in rows.cells(con, meta, col, rowid)]
+    return [_cell(r) for r in rows.cells(con, meta, col, rowid, after=after, limit=limit, folders=folders)]
+
+
+def prefixes(con: Any, meta: TableMeta, col: ColumnMeta) -> list[tuple[str, int]]:
+    """``(folder URI, stored cells)`` of the folders holding `col`'s stored cells, most first."""
+    return rows.media_prefixes(con, meta, col)
 
 
 def cell(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int) -> Cell | None:

@@ -34,7 +34,7 @@ import io
 import logging
 import os
 import threading
-from typing import Any
+from typing import Any, Iterator
 
 from fsspec import AbstractFileSystem
 from fsspec.callbacks import DEFAULT_CALLBACK
@@ -42,11 +42,13 @@ from fsspec.callbacks import DEFAULT_CALLBACK
 from ..catalog import rows
 from . import _catalog as q
 from ._paths import Node, cell_name, fs_name, resolve, split
-from ._snapshot import SnapshotCache, snapshot_bytes
+from ._snapshot import SnapshotCache, snapshot_open, snapshot_size
 
 __all__ = ["PxfsFile", "PxfsFileSystem"]
 
 logger = logging.getLogger("pxfs.fs")
+
+LIST_BATCH = 10_000  # cells read from the catalog at a time when listing a media column
 
 _PUT_HINT = "to add a row, put or pipe a media file into a media column directory such as pxfs://dir/table/img/"
 
@@ -113,12 +115,44 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
         """Entries under `path` (a file lists itself), without computing anything."""
+        return list(self.ls_iter(path, detail=detail))
+
+    def ls_iter(self, path: str, detail: bool = True, batch: int = LIST_BATCH) -> Iterator[Any]:
+        """:meth:`ls` as an iterator: a media column's cells are read from the catalog
+        `batch` rows at a time, so listing a column of millions of rows needs the memory of
+        one batch (``pxfs ls`` prints them this way).
+
+        Examples
+        --------
+        >>> for entry in fsspec.filesystem("pxfs").ls_iter("pxfs://demo/photos/img"):  # doctest: +SKIP
+        ...     print(entry["name"], entry["size"])
+        """
         path = self._strip_protocol(path)
         split(path)
-        with self._env().catalog.connect() as con:
+        catalog = self._env().catalog
+        with catalog.connect() as con:
             node = resolve(con, path)
-            entries = [e for e, _ in self._children(con, node)] if _is_dir(node) else [self._entry(con, node)]
-        return entries if detail else [e["name"] for e in entries]
+            if node.kind != "column":
+                entries = [e for e, _ in self._children(con, node)] if _is_dir(node) else [self._entry(con, node)]
+        if node.kind != "column":
+            yield from (entries if detail else [e["name"] for e in entries])
+            return
+        assert node.meta is not None and node.column is not None
+        if not node.column.is_media:
+            return
+        with catalog.held():
+            with catalog.connect() as con:
+                times = q.version_times(con, node.meta.id)
+            after = -1
+            while True:
+                with catalog.connect() as con:
+                    page = q.cells(con, node.meta, node.column, after=after, limit=batch)
+                for c in page:
+                    entry = self._cell_entry(node.path, node.meta, node.column, c, times)
+                    yield entry if detail else entry["name"]
+                if len(page) < batch:
+                    return
+                after = page[-1].rowid
 
     def find(self, path: str, maxdepth: int | None = None, withdirs: bool = False, detail: bool = False,
              **kwargs: Any) -> Any:
@@ -181,7 +215,7 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
             return []  # scalar values are in the Parquet snapshot, not in files
         times = q.version_times(con, node.meta.id)
         return [(self._cell_entry(node.path, node.meta, node.column, c, times), None)
-                for c in q.cells(con, node.meta, node.column)]
+                for c in q.cells(con, node.meta, node.column)]  # find/glob/du: fsspec wants them all
 
     def _entry(self, con: Any, node: Node) -> dict[str, Any]:
         """The listing entry of one node (sizes only where known without computing)."""
@@ -225,7 +259,7 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
             node = resolve(con, path)
             entry = self._entry(con, node)
         if node.kind == "snapshot":
-            entry["size"] = len(snapshot_bytes(node, self._snapshots))
+            entry["size"] = snapshot_size(node, self._snapshots)
         elif node.kind == "cell" and entry["size"] is None and entry["uri"] is not None:
             entry["size"] = self._env().storage.info(entry["uri"]).get("size")
         return entry
@@ -292,8 +326,8 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         if _is_dir(node):
             raise IsADirectoryError(errno.EISDIR, f"pxfs://{path} is a directory")
         if node.kind == "snapshot":
-            data = snapshot_bytes(node, self._snapshots)
-            return PxfsFile(io.BytesIO(data), path, len(data))
+            raw, size = snapshot_open(node, self._snapshots)
+            return PxfsFile(raw, path, size)
         uri = self._materialized_uri(node)
         local = self._env().storage.localpath(uri)
         return PxfsFile(io.FileIO(local, "r"), path, os.path.getsize(local))
