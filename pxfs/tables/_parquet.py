@@ -46,9 +46,10 @@ def arrow_snapshot(table: Table) -> Any:
         return rows.snapshot(con, meta)
 
 
-def write_snapshot(table: Table, f: IO[bytes], batch_rows: int = SNAPSHOT_BATCH_ROWS) -> int:
+def write_snapshot(table: Table, f: IO[bytes], batch_rows: int | None = None) -> int:
     """Write the table's version as Parquet to the binary file `f`, page by page (every
-    owed cell computed first); returns the number of rows written.
+    owed cell computed first), `batch_rows` rows (default :data:`SNAPSHOT_BATCH_ROWS`) per
+    row group; returns the number of rows written.
 
     Examples
     --------
@@ -58,6 +59,7 @@ def write_snapshot(table: Table, f: IO[bytes], batch_rows: int = SNAPSHOT_BATCH_
     """
     import pyarrow.parquet as pq
 
+    batch_rows = batch_rows or SNAPSHOT_BATCH_ROWS
     meta = _computed_version(table)
     catalog = table._env().catalog
     writer = None

@@ -83,7 +83,8 @@ def iter_batches(query: Query, items: list[tuple[str, Expr]], phys: list[str], n
         while remaining is None or remaining > 0:
             size = n if remaining is None else min(n, remaining)
             with env.catalog.connect() as con:
-                data = rows.page(con, meta, phys, flt, order, limit=size, after=after, offset=offset)
+                data = rows.page(con, meta, phys, flt, order, limit=size, after=after,
+                                 offset=offset if after is None else 0)
             got = data.num_rows
             if got == 0:
                 return
