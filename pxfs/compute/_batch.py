@@ -21,6 +21,7 @@ import dataclasses
 import os
 import pickle
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -154,13 +155,15 @@ def portable_config(config: StorageConfig) -> StorageConfig:
     values do not: the Azure key, connection string and SAS token, secret-named client
     options of S3 aliases, and a GCS key pasted in place of a file name. A worker finds
     them where the driver found them: the same profile, environment variables and key
-    file on every node. The cache folder is the worker's own (``$PXFS_HOME/cache``).
+    file on every node. The driver's cache folder does not travel either: each worker
+    caches in its own ``$PXFS_HOME/cache``.
     """
     gcs = config.gcs
     if gcs.credentials_file is not None and not _looks_like_path(gcs.credentials_file):
         gcs = dataclasses.replace(gcs, credentials_file=None)
     return dataclasses.replace(
         config,
+        cache_dir=_WORKER_CACHE,
         schemes={name: dataclasses.replace(
             spec, client_kwargs=_without_secrets(spec.client_kwargs), config_kwargs=_without_secrets(spec.config_kwargs),
         ) for name, spec in config.schemes.items()},
@@ -178,7 +181,9 @@ def _looks_like_path(text: str) -> bool:
     return len(text) < 1024 and not any(c in text for c in "{}\n")
 
 
-_storages: dict[bytes, Storage] = {}
+_WORKER_CACHE = Path("$PXFS_HOME/cache")  # in a portable config: each worker's own (see _local_config)
+_KEEP = 4  # storages (configurations) a worker process keeps; the least recently used is closed
+_storages: OrderedDict[bytes, Storage] = OrderedDict()
 _storages_lock = threading.Lock()
 
 
@@ -190,12 +195,13 @@ def worker_storage(config: StorageConfig) -> Storage:
     and remote inputs are cached in this machine's ``$PXFS_HOME/cache``.
     """
     key = pickle.dumps(config)
-    storage = _storages.get(key)
-    if storage is None:
-        with _storages_lock:
-            storage = _storages.get(key)
-            if storage is None:
-                storage = _storages[key] = Storage(_local_config(config))
+    with _storages_lock:
+        storage = _storages.get(key)
+        if storage is None:
+            storage = _storages[key] = Storage(_local_config(config))
+            while len(_storages) > _KEEP:
+                _storages.popitem(last=False)[1].close()
+        _storages.move_to_end(key)
     return storage
 
 

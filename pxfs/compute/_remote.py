@@ -2,10 +2,10 @@
 
 The driver reads a batch of owed cells, submits it as a :class:`~._batch.BatchTask`, keeps
 about two tasks per worker slot in flight, and records each result as it arrives (one
-transaction per batch, conditional: a cell is never recorded twice). It holds no catalog
-connection while it waits (the held connection is released when idle, see
-:meth:`pxfs.catalog.Catalog.held`), so other processes read and write the catalog
-throughout. A driver or worker that dies loses only the cells in flight: they stay owed,
+transaction per batch, conditional: a cell is never recorded twice). It opens no
+transaction across a wait, and lets go of its connection 0.1 s into a wait and at least
+every 0.5 s (see :meth:`pxfs.catalog.Catalog.held`), so other processes read and write
+the catalog throughout. A driver or worker that dies loses only the cells in flight: they stay owed,
 and a rerun computes them again, writing the same objects (names are content hashes).
 A task that fails (its worker died more often than the engine retries, a storage
 failure) stops the submission of new batches; the batches in flight are recorded, then
@@ -26,6 +26,7 @@ from ._executors import Executor
 __all__ = ["materialize_on"]
 
 _PER_SLOT = 2  # tasks in flight per worker slot: one running, one queued behind it
+_HOLD, _IDLE = 0.5, 0.1  # seconds the driver keeps the catalog open at most, and once idle
 
 
 def materialize_on(
@@ -57,7 +58,9 @@ def materialize_on(
             bar.update(n)
 
     limit = _PER_SLOT * executor.slots
-    with catalog.held():
+    # Results arrive all the time, so the held connection is rarely idle: let go of it
+    # often, for readers and writers in other processes (a reopen costs ~20-50 ms).
+    with catalog.held(seconds=_HOLD, idle=_IDLE):
         try:
             for batch in owed_batches(catalog, table, job, rowids, batch_size):
                 in_flight[executor.submit(BatchTask(job, tuple(batch), name_prefix, portable))] = len(batch)
