@@ -208,6 +208,7 @@ def markdown(results: dict[str, Any]) -> str:
         else:
             fc, uc, ic = _rate(f), _rate(u), "" if i is None else f"{i:.3f}"
         lines.append(f"| {LABELS[s]} | {fc} | {uc} | {ic} | {'' if o is None else f'{o:.3f}'} |")
+    lines += w9_markdown(results)
     lines += ["", "**Targets (issue 6)**", "", "| target | measured | met |", "|---|---:|:---:|"]
     for t in targets(results):
         met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")
@@ -217,6 +218,36 @@ def markdown(results: dict[str, Any]) -> str:
     if results.get("failures"):
         lines += ["", *[f"- {f['label']} failed: {f['error'].strip().splitlines()[-1][:200]}" for f in results["failures"]]]
     return "\n".join(lines)
+
+
+W9_LABELS = {
+    "insert": "`t.insert(...)` of rows referencing existing S3 objects", "count": "`count()`",
+    "fileurl_collect": "`.fileurl`, `collect()`", "fileurl_stream": "`.fileurl`, `iter_batches()`",
+    "url_collect": "`.fileurl` + presigned `.url`, `collect()`",
+    "url_stream": "`.fileurl` + presigned `.url`, `iter_batches()`",
+    "to_parquet": "`t.to_parquet(local file)`", "read_parquet": "DuckDB `read_parquet('pxfs://w9.parquet')`",
+    "read_parquet_duckdb": "baseline: DuckDB `read_parquet` of the same file on local disk",
+    "ls": "`pxfs ls -l w9/img`", "ls_s3fs": "baseline: one `s3fs.ls` of the objects' prefix",
+    "verify": "`pxfs verify w9`", "catalog_size": "catalog size on disk", "limit10_owed": "`limit(10)` of an owed column",
+}
+
+
+def w9_markdown(results: dict[str, Any]) -> list[str]:
+    """The W9 table (one row per operation), or nothing if W9 did not run."""
+    rec = [r for r in results["records"] if r["workload"] == "W9"]
+    if not rec:
+        return []
+    lines = ["", f"**W9: a table of {results['meta'].get('w9_rows', 0):,} rows** (one fresh process per operation; "
+             "peak RSS of that process)", "", "| operation | rows | seconds | rows/s | peak RSS MB | notes |",
+             "|---|---:|---:|---:|---:|---|"]
+    for r in rec:
+        notes = "; ".join(f"{k.replace('_mb', '')} {r[k]:,.1f} MB" for k in ("catalog_mb", "parquet_mb") if k in r)
+        if "insert_from" in r:
+            notes = f"from a {r['insert_from']}"
+        rate = f"{r['rows'] / r['seconds']:,.0f}" if r.get("seconds") and r["op"] != "catalog_size" else ""
+        lines.append(f"| {W9_LABELS.get(r['op'], r['op'])} | {r['rows']:,} | {r['seconds']:.3f} | {rate} | "
+                     f"{rss(r):.0f} | {notes} |")
+    return lines
 
 
 # ---------------------------------------------------------------------------------------

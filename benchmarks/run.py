@@ -248,6 +248,8 @@ class Suite:
                         self.one(system, wid, n, rep, child, **extra)
         if self.wants("W5"):
             self.run_w5()
+        if "W9" in a.workloads:  # opt-in: a million rows take minutes
+            self.run_w9()
         if self.wants("W6"):
             print("== W6 start-up", flush=True)
             for rep in range(a.repeat):
@@ -278,6 +280,31 @@ class Suite:
         remove_prefix(self.fs, a.bucket, prefix)
 
 
+    def run_w9(self) -> None:
+        """W9: each operation on one million-row table, each in a fresh process."""
+        a = self.args
+        rows, distinct = a.w9_rows, min(a.w5_distinct, a.w9_rows)
+        print(f"== W9 a table of {rows:,} rows referencing {distinct:,} objects", flush=True)
+        label = "W9-setup-pxfs"
+        setup = self.one("pxfs", "W9setup", distinct, 0, "w9_setup_pxfs", keep=True, label=label,
+                         rows=rows, distinct=distinct)
+        if setup is None:
+            return
+        home, prefix = str(self.work / "homes" / label), f"{self.run_id}/{label}/"
+        objects = sorted(k.rsplit("/", 1)[-1] for k in list_prefix(self.fs, a.bucket, prefix + "in/"))
+        for op in a.w9_ops or W9_OPS:
+            extra: dict[str, Any] = {"op": op, "rows": rows, "home": home, "setup_prefix": prefix}
+            if op == "insert":
+                extra.update(insert_rows=a.w9_insert_rows or rows, objects=objects)
+            self.one("pxfs", "W9", rows, 0, "w9_pxfs", keep=True, label=f"W9-{op}", **extra)
+        remove_prefix(self.fs, a.bucket, prefix)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+W9_OPS = ["count", "fileurl_collect", "fileurl_stream", "url_collect", "url_stream", "to_parquet", "read_parquet",
+          "read_parquet_duckdb", "ls", "ls_s3fs", "verify", "catalog_size", "limit10_owed", "insert"]
+
+
 def _describe(r: dict[str, Any]) -> str:
     head = f"{r['workload']:<6} {r['system']:<10} n={r['n']:<7,}"
     rss = f"peak RSS {r.get('peak_tree_rss_mb', r['peak_rss_mb']):6.0f} MB"
@@ -286,7 +313,10 @@ def _describe(r: dict[str, Any]) -> str:
         return f"{head} fileurl {r['fileurl_rows_per_s']:>10,.0f}/s  {url}  {rss}"
     if r["workload"] == "W6":
         return f"{head} import {r['import_seconds']:.3f} s  import+open {r['open_seconds']:.3f} s  process {r['process_seconds']:.3f} s"
-    if r["workload"] == "W5setup":
+    if r["workload"] == "W9":
+        extra = "".join(f"  {k} {r[k]:.1f}" for k in ("catalog_mb", "parquet_mb") if k in r)
+        return f"W9     {r['op']:<20} rows={r['rows']:<9,} {r['seconds']:8.3f} s  {rss}{extra}"
+    if r["workload"] in ("W5setup", "W9setup"):
         return f"{head} set-up {r['wall_seconds']:6.1f} s  {rss}"
     if r["workload"] == "W4":
         return f"{head} {r['seconds']:8.3f} s  {rss}"
@@ -331,12 +361,16 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--s3-endpoint", metavar="URL", help="S3 endpoint (MinIO, a cloud region...); credentials from the AWS variables or profile")
     ap.add_argument("--bucket", default="pxfs-bench", help="bucket (created if missing; only this run's prefix is written and removed)")
     ap.add_argument("--peers", type=_names(set(PEERS)), default=[], help="comma-separated: pixeltable,daft (installed into benchmarks/.peers/)")
-    ap.add_argument("--workloads", type=_names({"W1", "W2", "W3", "W4", "W5", "W6"}), default=[], help="run only these, e.g. W3,W4")
+    ap.add_argument("--workloads", type=_names({"W1", "W2", "W3", "W4", "W5", "W6", "W9"}), default=[], help="run only these, e.g. W3,W4 (W9 runs only when named)")
     ap.add_argument("--concurrency", type=int, default=64, help="uploads in flight: s3fs batch_size and pxfs upload_concurrency (default 64)")
     ap.add_argument("--w5-rows", type=int, default=100_000, help="rows of the W5 table (default 100000)")
     ap.add_argument("--w5-distinct", type=int, default=1000, help="distinct objects the W5 rows reference (default 1000)")
     ap.add_argument("--w5-peer-url-rows", type=int, default=10_000,
                     help="rows a peer presigns in W5 (Pixeltable signs ~300/s; default 10000)")
+    ap.add_argument("--w9-rows", type=int, default=1_000_000, help="rows of the W9 table (default 1000000)")
+    ap.add_argument("--w9-ops", type=_names(set(W9_OPS)), default=[],
+                    help=f"W9 operations to run (default all: {','.join(W9_OPS)})")
+    ap.add_argument("--w9-insert-rows", type=int, default=0, help="rows W9's insert inserts (default: --w9-rows)")
     ap.add_argument("--startup-runs", type=int, default=5, help="fresh processes per W6 measurement (default 5)")
     ap.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for results JSON, table and chart (default benchmarks/results/)")
     ap.add_argument("--docs", action="store_true", help="also write docs/benchmarks/ and the results section of docs/benchmarks.md")
@@ -414,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         "bucket": args.bucket, "n": args.n, "repeat": args.repeat, "concurrency": args.concurrency,
         "w5_rows": args.w5_rows, "w5_distinct": min(args.w5_distinct, args.w5_rows),
         "w5_peer_url_rows": min(args.w5_rows, args.w5_peer_url_rows),
+        "w9_rows": args.w9_rows,
         "machine": report.machine(), "versions": report.versions(), "git": git,
         "peers": {p: PEERS[p]["requirements"] for p in suite.peer_python},
         "peer_errors": suite.peer_errors, "image": {"width": 640, "height": 480, "distinct": DISTINCT},

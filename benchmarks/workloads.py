@@ -17,6 +17,10 @@ W3     script       the same Pillow ``rotate(90)`` + JPEG encode + ``s3fs.pipe_f
 W4     pxfs         ``t.limit(10).select(t.rotated.fileurl).collect()`` on N never-materialized rows
 W5     pxfs         ``.fileurl`` then presigned ``.url`` of every row of a 100,000-row table
 W6     pxfs         fresh processes: ``import pxfs``, then ``pxt.get_table()`` + ``columns()``
+W9     pxfs         one operation on a table of a million rows per process (``spec['op']``):
+                    insert, count, .fileurl / .url (collect and streamed), to_parquet,
+                    read_parquet through DuckDB, pxfs ls, pxfs verify, catalog size, limit(10)
+W9     baselines    DuckDB reading the same Parquet file directly; one raw ``s3fs.ls``
 ====== ============ ==========================================================================
 
 W7 (peak RSS) is read from the W2 and W3 runs. Set-up (creating tables, inserting the
@@ -179,6 +183,161 @@ def w6_pxfs(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
     return table_startup("pxfs", spec)
 
 
+# -- W9: a table of a million rows ---------------------------------------------------------
+
+W9_TABLE = "w9"
+
+
+def w9_setup_pxfs(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
+    """The W9 table: `rows` rows referencing ``distinct`` existing S3 objects, and a computed
+    column ``rotated`` whose cells are computed for the first ``distinct`` rows.
+
+    Like W5, ``distinct`` objects are uploaded and inserted through the public API, then the
+    rows (with their computed cells) are repeated inside the catalog up to `rows`.
+    """
+    _pxfs_env(spec)
+    import pxfs as pxt
+    from pxfs.env import Env
+
+    rows, distinct = spec["rows"], min(spec["distinct"], spec["rows"])
+    uris = pxt.put_many(image_paths({**spec, "n": distinct}), _dest(spec) + "in/")
+    t = pxt.create_table(W9_TABLE, {"img": pxt.Image, "i": pxt.Int})
+    t.add_computed_column(rotated=t.img.rotate(90), destination=_dest(spec) + "out/")
+    t.insert([{"img": u, "i": k} for k, u in enumerate(uris)])
+    t.materialize(show_progress=False)
+    copies = -(-rows // distinct)
+    meta = t._meta()
+    with Env.get().catalog.transaction() as con:  # set-up only: W5's way of making many rows fast
+        con.execute(
+            f"insert into {meta.rows} select r.* replace (r._rowid + {distinct} * m.i as _rowid, "
+            f"r.{meta.column('i').phys} + {distinct} * m.i as {meta.column('i').phys}) "
+            f"from {meta.rows} r, range(1, {copies}) m(i) where r._rowid + {distinct} * m.i < {rows}"
+        )
+        con.execute("update tables set next_rowid = ? where id = ?", [rows, meta.id])
+    assert t.count() == rows
+    return {"rows": rows}
+
+
+def _w9_table(spec: dict[str, Any]) -> Any:
+    _pxfs_env(spec)
+    import pxfs as pxt
+
+    return pxt.get_table(W9_TABLE)
+
+
+def w9_pxfs(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
+    """One W9 operation (``spec['op']``) on the W9 table, in its own process (its own peak RSS)."""
+    op = spec["op"]
+    out: dict[str, Any] = {"op": op}
+    if op == "insert":
+        _pxfs_env(spec)
+        import pxfs as pxt
+
+        rows = spec["insert_rows"]
+        uris = [f"s3://{spec['bucket']}/{spec['setup_prefix']}in/{name}" for name in spec["objects"]]
+        t = pxt.create_table("w9_insert", {"img": pxt.Image, "i": pxt.Int}, if_exists="replace")
+        img = [uris[k % len(uris)] for k in range(rows)]
+        data: Any = [{"img": u, "i": k} for k, u in enumerate(img)]
+        out["insert_from"] = "list of dicts"
+        if "pyarrow.Table" in (type(t).insert.__doc__ or ""):  # bulk insert, where this pxfs has it
+            import pyarrow as pa
+
+            data, out["insert_from"] = pa.table({"img": img, "i": list(range(rows))}), "pyarrow.Table"
+        with timer:
+            t.insert(data)
+        assert t.count() == rows
+        out["rows"] = rows
+        return out
+    t = _w9_table(spec)
+    rows = spec["rows"]
+    out["rows"] = rows
+    if op == "count":
+        with timer:
+            n = t.count()
+        assert n == rows, n
+    elif op in ("fileurl_collect", "url_collect"):
+        exprs = [t.img.fileurl] + ([t.img.url] if op == "url_collect" else [])
+        with timer:
+            rs = t.select(*exprs).collect()
+        assert len(rs) == rows
+    elif op in ("fileurl_stream", "url_stream"):
+        exprs = [t.img.fileurl] + ([t.img.url] if op == "url_stream" else [])
+        n = 0
+        with timer:
+            for batch in t.select(*exprs).iter_batches():
+                n += batch.num_rows
+        assert n == rows, n
+    elif op == "to_parquet":
+        path = os.path.join(spec["home"], "w9.parquet")
+        with timer:
+            t.to_parquet(path)
+        out["parquet_mb"] = os.path.getsize(path) / 2**20
+    elif op == "read_parquet":
+        import duckdb
+        import fsspec
+
+        con = duckdb.connect()
+        with timer:
+            con.register_filesystem(fsspec.filesystem("pxfs"))
+            got = con.execute(f"select count(*), max(length(img)), max(length(rotated)), sum(i) "
+                          f"from read_parquet('pxfs://{W9_TABLE}.parquet')").fetchone()
+        assert got[0] == rows, got
+    elif op == "read_parquet_duckdb":  # baseline: DuckDB reading the same Parquet from a local file
+        import duckdb
+
+        path = os.path.join(spec["home"], "w9.parquet")
+        con = duckdb.connect()
+        with timer:
+            got = con.execute(f"select count(*), max(length(img)), max(length(rotated)), sum(i) "
+                          f"from read_parquet('{path}')").fetchone()
+        assert got[0] == rows, got
+    elif op == "ls":
+        from pxfs.cli import main
+
+        with open(os.devnull, "w") as null:
+            saved, sys.stdout = sys.stdout, null
+            try:
+                with timer:
+                    code = main(["ls", "-l", f"{W9_TABLE}/img"])
+            finally:
+                sys.stdout = saved
+        assert code == 0
+    elif op == "ls_s3fs":  # baseline: one raw s3fs listing of the prefix holding the objects
+        import s3fs
+
+        with timer:
+            fs = s3fs.S3FileSystem(**s3_options(spec))
+            n = len(fs.ls(f"{spec['bucket']}/{spec['setup_prefix']}in", detail=True))
+        out["rows"] = n
+    elif op == "verify":
+        from pxfs.cli import main
+
+        with open(os.devnull, "w") as null:
+            saved, sys.stdout = sys.stdout, null
+            try:
+                with timer:
+                    code = main(["verify", W9_TABLE])
+            finally:
+                sys.stdout = saved
+        assert code == 0, code
+    elif op == "catalog_size":
+        from pxfs.env import Env
+
+        path = str(Env.get().catalog_path)
+        with timer:
+            size = sum(os.path.getsize(p) for p in (path, path + ".wal") if os.path.exists(p))
+        out["catalog_mb"] = size / 2**20
+    elif op == "limit10_owed":
+        t.add_computed_column(small=t.img.thumbnail((64, 64)), destination=_dest(spec) + "small/", if_exists="replace")
+        with timer:
+            rs = t.limit(10).select(t.small.fileurl).collect()
+        assert len(rs) == 10 and all(u and u.startswith("s3://") for u in rs["small_fileurl"]), rs
+        out["rows"] = 10
+    else:
+        raise ValueError(f"unknown W9 operation {op!r}")
+    return out
+
+
 WORKLOADS = {
     "w1_s3fs": w1_s3fs,
     "w2_pxfs": w2_pxfs,
@@ -188,6 +347,8 @@ WORKLOADS = {
     "w5_setup_pxfs": w5_setup_pxfs,
     "w5_pxfs": w5_pxfs,
     "w6_pxfs": w6_pxfs,
+    "w9_setup_pxfs": w9_setup_pxfs,
+    "w9_pxfs": w9_pxfs,
 }
 
 if __name__ == "__main__":
