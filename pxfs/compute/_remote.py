@@ -1,8 +1,9 @@
 """Materialize on an executor: the driver hands out batches and records what comes back.
 
 The driver reads a batch of owed cells, submits it as a :class:`~._batch.BatchTask`, keeps
-about two tasks per worker slot in flight, and records each result as it arrives (one
-transaction per batch, conditional: a cell is never recorded twice). It opens no
+about two tasks per worker slot in flight, and records results as they arrive (one
+transaction for the batches that finished together, conditional: a cell is never
+recorded twice). It opens no
 transaction across a wait, and lets go of its connection 0.1 s into a wait and at least
 every 0.5 s (see :meth:`pxfs.catalog.Catalog.held`), so other processes read and write
 the catalog throughout. A driver or worker that dies loses only the cells in flight: they stay owed,
@@ -15,7 +16,7 @@ the first error is raised.
 from __future__ import annotations
 
 import concurrent.futures as cf
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..catalog import Catalog, TableMeta
 from ..storage import StorageConfig
@@ -41,8 +42,10 @@ def materialize_on(
     first_error: BaseException | None = None
 
     def collect() -> None:
+        """Wait for a task, then record every result that is in (one transaction)."""
         nonlocal done, first_error
         finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+        records: list[tuple[Any, ...]] = []
         for future in finished:
             n = in_flight.pop(future)
             try:
@@ -50,12 +53,13 @@ def materialize_on(
             except Exception as e:  # the task itself failed: its cells stay owed
                 first_error = first_error or e
                 continue
-            if result.records:
-                record(catalog, table, job.column, result.records)
-                done += len(result.records)
+            records += result.records
             if result.error is not None:
                 first_error = first_error or result.error
             bar.update(n)
+        if records:
+            record(catalog, table, job.column, records)
+            done += len(records)
 
     limit = _PER_SLOT * executor.slots
     # Results arrive all the time, so the held connection is rarely idle: let go of it
