@@ -11,6 +11,8 @@ import statistics
 from pathlib import Path
 from typing import Any, Iterable
 
+from . import w8
+
 SYSTEMS = ["pxfs", "s3fs", "script", "pixeltable", "daft"]
 LABELS = {
     "pxfs": "pxfs", "s3fs": "s3fs (W1 ceiling)", "script": "hand-written script",
@@ -137,6 +139,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             g = (m / a - 1) if m and a else None
             add(f"W7 {w} peak RSS growth N={small:,} -> {big:,} < 20%", g, g < 0.2 if g is not None else None,
                 f"{g:+.0%} ({a:.0f} -> {m:.0f} MB)" if g is not None else "")
+    out += w8.targets(results)
     return out
 
 
@@ -209,6 +212,7 @@ def markdown(results: dict[str, Any]) -> str:
             fc, uc, ic = _rate(f), _rate(u), "" if i is None else f"{i:.3f}"
         lines.append(f"| {LABELS[s]} | {fc} | {uc} | {ic} | {'' if o is None else f'{o:.3f}'} |")
     lines += w9_markdown(results)
+    lines += w8.markdown(results)
     lines += ["", "**Targets (issue 6)**", "", "| target | measured | met |", "|---|---:|:---:|"]
     for t in targets(results):
         met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")

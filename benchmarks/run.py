@@ -25,6 +25,8 @@ from typing import Any
 from ._procfs import proc_cpu
 from ._s3 import ensure_bucket
 from .images import DISTINCT, make_images
+from .w8 import describe as describe_w8
+from .w8 import run_w8
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS_DIR = ROOT / "benchmarks" / ".peers"
@@ -36,7 +38,7 @@ PEERS: dict[str, dict[str, Any]] = {
     "pixeltable": {"requirements": ["pixeltable==0.7.21", "boto3", "psutil"], "script": "pixeltable_child.py"},
     "daft": {"requirements": ["daft==0.7.26", "pillow", "psutil"], "script": "daft_child.py"},
 }
-UPLOADS = {"W1in", "W1out", "W2", "W3"}  # workloads that must leave exactly N objects
+UPLOADS = {"W1in", "W1out", "W2", "W3", "W8"}  # workloads that must leave exactly N objects
 
 
 # ---------------------------------------------------------------------------------------
@@ -215,7 +217,7 @@ class Suite:
         res["objects"] = len(objects)
         if len(objects) != spec["n"]:
             raise RuntimeError(f"{spec['prefix']}: expected {spec['n']} objects, found {len(objects)}")
-        if wid == "W3" and system in ("pxfs", "script"):
+        if wid in ("W3", "W8") and system in ("pxfs", "script"):
             etags = sorted(str(d.get("ETag", "")).strip('"') for d in objects.values())
             want = sorted(_md5(os.path.join(spec["rotated_dir"], f"img_{i:07d}.jpg")) for i in range(spec["n"]))
             res["same_bytes_as_w1out"] = etags == want
@@ -246,6 +248,8 @@ class Suite:
                 for system, wid, child, extra in plan:
                     if self.wants(wid if not wid.startswith("W1") else "W1"):
                         self.one(system, wid, n, rep, child, **extra)
+        if "W8" in a.workloads:  # opt-in: it starts a Dask cluster and a Ray instance per run
+            run_w8(self)
         if self.wants("W5"):
             self.run_w5()
         if "W9" in a.workloads:  # opt-in: a million rows take minutes
@@ -306,6 +310,9 @@ W9_OPS = ["count", "fileurl_collect", "fileurl_stream", "url_collect", "url_stre
 
 
 def _describe(r: dict[str, Any]) -> str:
+    w8 = describe_w8(r)
+    if w8 is not None:
+        return w8
     head = f"{r['workload']:<6} {r['system']:<10} n={r['n']:<7,}"
     rss = f"peak RSS {r.get('peak_tree_rss_mb', r['peak_rss_mb']):6.0f} MB"
     if r["workload"] == "W5":
@@ -361,12 +368,14 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--s3-endpoint", metavar="URL", help="S3 endpoint (MinIO, a cloud region...); credentials from the AWS variables or profile")
     ap.add_argument("--bucket", default="pxfs-bench", help="bucket (created if missing; only this run's prefix is written and removed)")
     ap.add_argument("--peers", type=_names(set(PEERS)), default=[], help="comma-separated: pixeltable,daft (installed into benchmarks/.peers/)")
-    ap.add_argument("--workloads", type=_names({"W1", "W2", "W3", "W4", "W5", "W6", "W9"}), default=[], help="run only these, e.g. W3,W4 (W9 runs only when named)")
+    ap.add_argument("--workloads", type=_names({"W1", "W2", "W3", "W4", "W5", "W6", "W8", "W9"}), default=[], help="run only these, e.g. W3,W4 (W8 and W9 run only when named)")
     ap.add_argument("--concurrency", type=int, default=64, help="uploads in flight: s3fs batch_size and pxfs upload_concurrency (default 64)")
     ap.add_argument("--w5-rows", type=int, default=100_000, help="rows of the W5 table (default 100000)")
     ap.add_argument("--w5-distinct", type=int, default=1000, help="distinct objects the W5 rows reference (default 1000)")
     ap.add_argument("--w5-peer-url-rows", type=int, default=10_000,
                     help="rows a peer presigns in W5 (Pixeltable signs ~300/s; default 10000)")
+    ap.add_argument("--w8-model-rows", type=int, default=100_000,
+                    help="rows of the table W8's driver commit rate is also measured on (default 100000)")
     ap.add_argument("--w9-rows", type=int, default=1_000_000, help="rows of the W9 table (default 1000000)")
     ap.add_argument("--w9-ops", type=_names(set(W9_OPS)), default=[],
                     help=f"W9 operations to run (default all: {','.join(W9_OPS)})")

@@ -17,6 +17,8 @@ W3     script       the same Pillow ``rotate(90)`` + JPEG encode + ``s3fs.pipe_f
 W4     pxfs         ``t.limit(10).select(t.rotated.fileurl).collect()`` on N never-materialized rows
 W5     pxfs         ``.fileurl`` then presigned ``.url`` of every row of a 100,000-row table
 W6     pxfs         fresh processes: ``import pxfs``, then ``pxt.get_table()`` + ``columns()``
+W8     pxfs         W3's ``materialize`` with ``executor=`` threads, Dask, Ray; the scaling model
+                    (one worker's rate, the driver's commit rate): see ``benchmarks/w8.py``
 W9     pxfs         one operation on a table of a million rows per process (``spec['op']``):
                     insert, count, .fileurl / .url (collect and streamed), to_parquet,
                     read_parquet through DuckDB, pxfs ls, pxfs verify, catalog size, limit(10)
@@ -38,6 +40,7 @@ from typing import Any
 from .peers._harness import (
     Timer, image_paths, rotated_paths, run_child, s3_options, table_startup,
 )
+from .w8 import WORKLOADS as W8_WORKLOADS
 
 __all__ = ["WORKLOADS"]
 
@@ -349,6 +352,7 @@ WORKLOADS = {
     "w6_pxfs": w6_pxfs,
     "w9_setup_pxfs": w9_setup_pxfs,
     "w9_pxfs": w9_pxfs,
+    **W8_WORKLOADS,
 }
 
 if __name__ == "__main__":
