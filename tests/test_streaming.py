@@ -61,6 +61,18 @@ def test_iter_batches_gives_what_collect_gives(tmp_path: Path, name: str, n: int
     assert sum(len(f) for f in frames) == len(query.collect())
 
 
+def test_batches_are_full_across_deleted_rows_and_selective_filters(tmp_path: Path) -> None:
+    t = make_table(tmp_path, n=40)
+    t.delete((t.year == 2001) | (t.year == 2002))  # every other pair of row ids is gone
+    query = t.select(t.title, t.year)
+    sizes = [b.num_rows for b in query.iter_batches(3)]
+    assert sizes == [3] * 6 + [2] and batches_as_rows(query.iter_batches(3)) == list(query.collect())
+    rare = t.where(t.title == "photo 39").select(t.title)  # one row, near the end
+    assert batches_as_rows(rare.iter_batches(2)) == [{"title": "photo 39"}]
+    old = pxt.get_table("photos:2")  # the version before the delete still has every row
+    assert sum(b.num_rows for b in old.select(old.year).iter_batches(7)) == 40
+
+
 def test_media_columns_stream_as_fileurls_and_json_as_text(tmp_path: Path) -> None:
     t = make_table(tmp_path, n=3)
     reader = t.select().to_arrow()

@@ -239,12 +239,13 @@ def select(con: Any, meta: TableMeta, phys: Sequence[str], where: Filter = EVERY
 
 
 def page(con: Any, meta: TableMeta, phys: Sequence[str], where: Filter = EVERYTHING, order: Filter = ("", []),
-         *, limit: int, after: int | None = None, offset: int = 0, rowids: Sequence[int] | None = None) -> Any:
+         *, limit: int, after: int | None = None, upto: int | None = None, offset: int = 0,
+         rowids: Sequence[int] | None = None) -> Any:
     """One page of :func:`select` as a ``pyarrow.Table`` (``_rowid`` first), at most `limit` rows.
 
     Without an `order`, pages are keyset-paginated on the row id: the rows with
-    ``_rowid > after``. With an `order`, the page starts at row number `offset` of that
-    order (then row id). The result is read in Arrow batches and closed before this
+    ``_rowid > after`` (and ``<= upto``). With an `order`, the page starts at row number
+    `offset` of that order (then row id). The result is read in Arrow batches and closed before this
     returns, so no DuckDB result stays open while the caller waits on storage.
 
     Examples
@@ -261,6 +262,8 @@ def page(con: Any, meta: TableMeta, phys: Sequence[str], where: Filter = EVERYTH
     text = f"select {', '.join(names)} from {meta.rows} where {visible(meta.version)} and ({sql})"
     if after is not None:
         text += f" and _rowid > {int(after)}"
+    if upto is not None:
+        text += f" and _rowid <= {int(upto)}"
     if rowids is not None:
         text += " and _rowid in (select unnest(?::bigint[]))"
         params = [*params, list(rowids)]
@@ -383,18 +386,19 @@ def record(con: Any, meta: TableMeta, col: ColumnMeta, records: list[tuple[Any, 
 
 
 def cells(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int | None = None,
-          files_only: bool = True, *, after: int | None = None, limit: int | None = None,
+          files_only: bool = True, *, after: int | None = None, upto: int | None = None,
           folders: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
     """``(rowid, uri, size, hash, owed, row version, errtype, err)`` of the cells of media
     column `col` in `meta`'s version, by row id: those that are files (stored, or owed),
     or with ``files_only=False`` every cell (failed and empty ones too).
 
-    Pages: `limit` cells with a row id above `after`; with `folders`, only stored cells
-    whose URI is directly in one of those folders (``<folder>/<name>``).
+    Pages: the cells with a row id in ``(after, upto]`` (each page reads only the row
+    groups of those row ids); with `folders`, only stored cells whose URI is directly in
+    one of those folders (``<folder>/<name>``).
 
     Examples
     --------
-    >>> cells(con, meta, meta.column("img"), after=999, limit=1000)  # doctest: +SKIP
+    >>> cells(con, meta, meta.column("img"), after=999, upto=1999)  # doctest: +SKIP
     [(1000, 's3://b/a.jpg', 2048, 'd41d8c...', False, 2, None, None), ...]
     """
     p = col.phys
@@ -412,13 +416,12 @@ def cells(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int | None = None,
         params.append(rowid)
     if after is not None:
         sql += f" and _rowid > {int(after)}"
+    if upto is not None:
+        sql += f" and _rowid <= {int(upto)}"
     if folders is not None:
         sql += f" and {_in_folder(p)} in (select unnest(?::varchar[]))"
         params.append(list(folders))
-    sql += " order by _rowid"
-    if limit is not None:
-        sql += f" limit {int(limit)}"
-    return [tuple(r) for r in con.execute(sql, params).fetchall()]
+    return [tuple(r) for r in con.execute(f"{sql} order by _rowid", params).fetchall()]
 
 
 def _in_folder(phys: str) -> str:
@@ -461,29 +464,27 @@ def snapshot(con: Any, meta: TableMeta) -> Any:
     ).to_arrow_table()
 
 
-def snapshot_page(con: Any, meta: TableMeta, after: int, limit: int) -> tuple[Any, int | None]:
-    """Up to `limit` rows of :func:`snapshot` with a row id above `after`, and the last row
-    id of the page (None when there are no more rows): snapshots written page by page.
+def snapshot_page(con: Any, meta: TableMeta, after: int, upto: int) -> Any:
+    """The rows of :func:`snapshot` with a row id in ``(after, upto]``: a snapshot written
+    page by page, each page reading only the row groups of its row ids.
 
     Examples
     --------
-    >>> batch, last = snapshot_page(con, meta, -1, 65536)  # doctest: +SKIP
+    >>> snapshot_page(con, meta, -1, 65535).num_rows  # doctest: +SKIP
+    65536
     """
     import pyarrow as pa
 
     if not meta.columns:
-        return pa.table({}), None
+        return pa.table({})
     reader = con.sql(
-        f"select _rowid, {_snapshot_columns(meta)} from {meta.rows} where {visible(meta.version)} "
-        f"and _rowid > {int(after)} order by _rowid limit {int(limit)}"
-    ).to_arrow_reader(max(1, int(limit)))
+        f"select {_snapshot_columns(meta)} from {meta.rows} where {visible(meta.version)} "
+        f"and _rowid > {int(after)} and _rowid <= {int(upto)} order by _rowid"
+    ).to_arrow_reader(max(1, int(upto) - int(after)))
     try:
-        data = reader.read_all()
+        return reader.read_all()
     finally:
         reader.close()
-    if data.num_rows == 0:
-        return data.drop_columns(["_rowid"]), None
-    return data.drop_columns(["_rowid"]), int(data["_rowid"][-1].as_py())
 
 
 def _snapshot_columns(meta: TableMeta) -> str:

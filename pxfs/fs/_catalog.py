@@ -14,7 +14,7 @@ from typing import Any
 from ..catalog import ColumnMeta, TableMeta, dirs, rows
 from ..storage._naming import extension_of
 
-__all__ = ["Cell", "cell", "cells", "children", "dir_created", "dir_exists", "prefixes", "version_times"]
+__all__ = ["Cell", "cell", "cells", "children", "dir_created", "dir_exists", "prefixes", "version_times", "windows"]
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,19 @@ def version_times(con: Any, table_id: str) -> dict[int, dt.datetime]:
 
 
 def cells(con: Any, meta: TableMeta, col: ColumnMeta, rowid: int | None = None, *, after: int | None = None,
-          limit: int | None = None, folders: list[str] | None = None) -> list[Cell]:
+          upto: int | None = None, folders: list[str] | None = None) -> list[Cell]:
     """The cells of media column `col` that are files: stored, or owed (not yet computed);
-    a page of them with `after` (a row id) and `limit`; those in `folders` (URIs) only.
+    a page of them with row ids in ``(after, upto]``; those in `folders` (URIs) only.
 
     Null cells and computed cells that failed or produced nothing have no file.
     """
-    return [_cell(r) for r in rows.cells(con, meta, col, rowid, after=after, limit=limit, folders=folders)]
+    return [_cell(r) for r in rows.cells(con, meta, col, rowid, after=after, upto=upto, folders=folders)]
+
+
+def windows(meta: TableMeta, size: int) -> range:
+    """Where pages of `size` row ids start (``after`` values): together they cover every
+    row id of `meta`'s table, each page ``(after, after + size]``."""
+    return range(-1, max(meta.next_rowid, 1) - 1, size)
 
 
 def prefixes(con: Any, meta: TableMeta, col: ColumnMeta) -> list[tuple[str, int]]:

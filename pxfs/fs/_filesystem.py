@@ -119,7 +119,7 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
 
     def ls_iter(self, path: str, detail: bool = True, batch: int = LIST_BATCH) -> Iterator[Any]:
         """:meth:`ls` as an iterator: a media column's cells are read from the catalog
-        `batch` rows at a time, so listing a column of millions of rows needs the memory of
+        `batch` row ids at a time, so listing a column of millions of rows needs the memory of
         one batch (``pxfs ls`` prints them this way).
 
         Examples
@@ -143,16 +143,12 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         with catalog.held():
             with catalog.connect() as con:
                 times = q.version_times(con, node.meta.id)
-            after = -1
-            while True:
+            for after in q.windows(node.meta, batch):
                 with catalog.connect() as con:
-                    page = q.cells(con, node.meta, node.column, after=after, limit=batch)
+                    page = q.cells(con, node.meta, node.column, after=after, upto=after + batch)
                 for c in page:
                     entry = self._cell_entry(node.path, node.meta, node.column, c, times)
                     yield entry if detail else entry["name"]
-                if len(page) < batch:
-                    return
-                after = page[-1].rowid
 
     def find(self, path: str, maxdepth: int | None = None, withdirs: bool = False, detail: bool = False,
              **kwargs: Any) -> Any:

@@ -89,7 +89,7 @@ def verify_table(meta: TableMeta, on_problem: Callable[[Problem], None], *, conc
                 listing = _listing(storage, folder)
                 report.listings += 1
                 for page in _pages(catalog, meta, col, [folder]):
-                    _check(pool, storage, meta, col, page, listing, report, on_problem)
+                    _check(pool, storage, meta, col, page, listing, report, on_problem, (folder, loc.path))
                 del listing
             if small:
                 for page in _pages(catalog, meta, col, small):
@@ -98,15 +98,13 @@ def verify_table(meta: TableMeta, on_problem: Callable[[Problem], None], *, conc
 
 
 def _pages(catalog: Any, meta: TableMeta, col: ColumnMeta, folders: list[str]) -> Iterator[list[q.Cell]]:
-    """Stored cells of `col` in any of `folders`, a page at a time, by row id."""
-    after = -1
-    while True:
+    """Stored cells of `col` in any of `folders`, a page of row ids at a time."""
+    for after in q.windows(meta, PAGE):
         with catalog.connect() as con:
-            page = q.cells(con, meta, col, after=after, limit=PAGE, folders=folders)
-        if not page:
-            return
-        yield [c for c in page if not c.owed and c.uri is not None]
-        after = page[-1].rowid
+            page = q.cells(con, meta, col, after=after, upto=after + PAGE, folders=folders)
+        page = [c for c in page if not c.owed and c.uri is not None]
+        if page:
+            yield page
 
 
 def _listing(storage: Any, folder: str) -> dict[str, tuple[str, int | None]] | None:
@@ -130,10 +128,15 @@ def _listing(storage: Any, folder: str) -> dict[str, tuple[str, int | None]] | N
 
 def _check(pool: cf.ThreadPoolExecutor, storage: Any, meta: TableMeta, col: ColumnMeta, page: list[q.Cell],
            listing: dict[str, tuple[str, int | None]] | None, report: VerifyReport,
-           on_problem: Callable[[Problem], None]) -> None:
+           on_problem: Callable[[Problem], None], folder: tuple[str, str] = ("", "")) -> None:
+    """Compare `page` with the `listing` of `folder` (its URI, and its path as the listing
+    names it); what the listing lacks is asked for one object at a time."""
+    uri_head, path_head = folder[0] + "/", folder[1].rstrip("/") + "/"
     results: list[Problem | None | cf.Future[Problem | None]] = []
     for cell in page:
-        found = None if listing is None else listing.get(storage.location(cell.uri).path)
+        found, uri = None, cell.uri or ""
+        if listing is not None and uri.startswith(uri_head):  # the URI's path, without parsing it
+            found = listing.get(path_head + uri[len(uri_head):])
         if found is None:
             report.lookups += 1
             results.append(pool.submit(_info_check, storage, meta, col, cell))

@@ -63,19 +63,17 @@ def write_snapshot(table: Table, f: IO[bytes], batch_rows: int | None = None) ->
     meta = _computed_version(table)
     catalog = table._env().catalog
     writer = None
-    written, after = 0, -1
+    written = 0
     with catalog.held():
-        while True:
+        for after in range(-1, max(meta.next_rowid, 1) - 1, batch_rows):  # row ids below next_rowid
             with catalog.connect() as con:
-                data, last = rows.snapshot_page(con, meta, after, batch_rows)
+                data = rows.snapshot_page(con, meta, after, after + batch_rows)
             if writer is None:
                 writer = pq.ParquetWriter(f, data.schema)
             if data.num_rows:
                 writer.write_table(data)
                 written += data.num_rows
-            if last is None:
-                break
-            after = last
+    assert writer is not None
     writer.close()
     return written
 

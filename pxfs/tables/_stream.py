@@ -77,30 +77,63 @@ def iter_batches(query: Query, items: list[tuple[str, Expr]], phys: list[str], n
         schema = arrow_schema(meta, items)
         used = sorted({c for _, e in items for c in e.columns()})
         computed = [c for c in used if meta.column(c).is_computed]
-        remaining = query._limit
-        after: int | None = -1 if not order[0] else None
-        offset = 0
-        while remaining is None or remaining > 0:
-            size = n if remaining is None else min(n, remaining)
-            with env.catalog.connect() as con:
-                data = rows.page(con, meta, phys, flt, order, limit=size, after=after,
-                                 offset=offset if after is None else 0)
-            got = data.num_rows
-            if got == 0:
-                return
+        pages = _ordered_pages if order[0] else _rowid_pages
+        for data in pages(env.catalog, meta, phys, flt, order, n, query._limit):
             rowids = data["_rowid"].to_pylist()
             if computed and _owes(meta, computed, data):
                 data = _computed(query, meta, computed, phys, data, rowids)
             yield pa.RecordBatch.from_arrays(
                 [_evaluate(env, meta, e, data, rowids, schema.field(name).type) for name, e in items], schema=schema
             )
-            if after is not None:
-                after = rowids[-1]
-            offset += got
+
+
+def _rowid_pages(catalog: Any, meta: TableMeta, phys: list[str], flt: rows.Filter, order: rows.Filter, n: int,
+                 limit: int | None) -> Iterator[Any]:
+    """Pages of at most `n` rows by row id, read window by window of row ids: each query
+    reads only the row groups of its window (DuckDB skips the others by their min/max),
+    so a page costs the same at the end of a big table as at its start. A window that
+    finds few rows (deleted rows, a selective filter) is doubled, up to 64 pages wide."""
+    import pyarrow as pa
+
+    end = meta.next_rowid  # every row id of the version is below it
+    after, window, remaining = -1, n, limit
+    while after < end - 1 and (remaining is None or remaining > 0):
+        want = n if remaining is None else min(n, remaining)
+        parts: list[Any] = []
+        got = 0
+        while got < want and after < end - 1:
+            with catalog.connect() as con:
+                part = rows.page(con, meta, phys, flt, limit=want - got, after=after, upto=after + window)
+            if part.num_rows == want - got:
+                after = part["_rowid"][-1].as_py()  # full: the window may hold more
+            else:
+                after += window
+                if part.num_rows < (want - got) // 2:
+                    window = min(window * 2, 64 * n)
+            if part.num_rows:
+                parts.append(part)
+                got += part.num_rows
+        if got:
+            yield parts[0] if len(parts) == 1 else pa.concat_tables(parts)
             if remaining is not None:
                 remaining -= got
-            if got < size:
-                return
+
+
+def _ordered_pages(catalog: Any, meta: TableMeta, phys: list[str], flt: rows.Filter, order: rows.Filter, n: int,
+                   limit: int | None) -> Iterator[Any]:
+    """Pages of at most `n` rows in the query's order, by row number."""
+    offset, remaining = 0, limit
+    while remaining is None or remaining > 0:
+        size = n if remaining is None else min(n, remaining)
+        with catalog.connect() as con:
+            data = rows.page(con, meta, phys, flt, order, limit=size, offset=offset)
+        if data.num_rows:
+            yield data
+        if data.num_rows < size:
+            return
+        offset += data.num_rows
+        if remaining is not None:
+            remaining -= data.num_rows
 
 
 def _owes(meta: TableMeta, computed: list[str], data: Any) -> bool:
