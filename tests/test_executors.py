@@ -97,7 +97,7 @@ def recorded(name: str = "tbl") -> dict[int, tuple[Any, ...]]:
     return {r["i"]: (r["rot_fileurl"], r["rot_errortype"], r["w"]) for r in rs}
 
 
-def threads_copy(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def threads_copy(home: Path, tmp_path: Path) -> Path:
     """A copy of the catalog as it is now, in another PXFS_HOME (same table and column ids)."""
     other = tmp_path / "threads-home"
     other.mkdir()
@@ -115,7 +115,7 @@ def test_same_objects_as_threads(engine: str, dest: str, request: pytest.Fixture
     Env.reset()
     make_table(tmp_path, dest, 23)
     home = Path(os.environ["PXFS_HOME"])
-    copy = threads_copy(home, tmp_path, monkeypatch)
+    copy = threads_copy(home, tmp_path)
     assert pxt.get_table("tbl").materialize(executor=executor, show_progress=False) == 46
     remote = recorded()
     monkeypatch.setenv("PXFS_HOME", str(copy))
