@@ -113,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
                 "batches, with a progress bar on a terminal.")
     p.add_argument("table", metavar="TABLE", help="catalog path, e.g. demo.films")
     p.add_argument("--column", action="append", metavar="C", help="only this computed column (repeatable)")
+    p.add_argument("--executor", metavar="E",
+                   help="threads (default: the executor setting), a Dask scheduler address "
+                        "(tcp://host:8786), or ray / ray://host:10001 (see docs/scaling.md)")
 
     p = command("verify", _cmd_verify, "check that every media object a table references exists",
                 "Check every media object TABLE references: it exists and has the size recorded "
@@ -419,7 +422,7 @@ def _cmd_materialize(args: argparse.Namespace) -> int:
     import pxfs as pxt
 
     t = pxt.get_table(args.table)
-    n = t.materialize(args.column, show_progress=True)
+    n = t.materialize(args.column, show_progress=True, executor=args.executor)
     print(f"{t.path}: computed {n} cell(s)")
     return 0
 

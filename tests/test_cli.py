@@ -159,7 +159,9 @@ def test_every_command_on_every_store(store: str, tmp_path: Path, capsys: pytest
         assert url == rot and url.startswith("file://")
     assert len(run(capsys, "url", "demo/films/img")[1].splitlines()) == 4
     # materialize computes the rest
-    assert run(capsys, "materialize", "demo.films") == (0, "demo.films: computed 3 cell(s)\n", "")
+    code, _, err = run(capsys, "materialize", "demo.films", "--executor", "nope")
+    assert code == 1 and "executor 'nope': expected 'threads'" in err
+    assert run(capsys, "materialize", "demo.films", "--executor", "threads") == (0, "demo.films: computed 3 cell(s)\n", "")
     assert run(capsys, "materialize", "demo.films", "--column", "rot")[1] == "demo.films: computed 0 cell(s)\n"
     # verify: all there; then an object deleted behind pxfs's back is caught
     code, out, _ = run(capsys, "verify", "demo.films")
