@@ -1,6 +1,7 @@
 """The storage layer: URI -> Location -> fsspec filesystem; open / put / url."""
 
 from ._config import AzureSettings, GcsSettings, SchemeSpec, StorageConfig
+from ._listing import Listed
 from ._location import Kind, Location
 from ._storage import Source, Storage, Stored
 from ._uri import check_destination, parse_uri
@@ -9,6 +10,7 @@ __all__ = [
     "AzureSettings",
     "GcsSettings",
     "Kind",
+    "Listed",
     "Location",
     "SchemeSpec",
     "Source",

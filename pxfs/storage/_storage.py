@@ -27,6 +27,7 @@ from ..errors import InvalidURIError, PxfsError, StorageError
 from ._cache import FileCache
 from ._config import StorageConfig
 from ._errors import check_expires_in
+from ._listing import Listed, list_folder
 from ._location import Location
 from ._naming import content_name, content_type, extension_of
 from ._registry import load_backend
@@ -179,6 +180,32 @@ class Storage:
         fs = self.filesystem(loc)
         with self._errors(loc, "inspect"):
             return dict(fs.info(loc.path))
+
+    def list_objects(
+        self, folder: str | os.PathLike[str] | Location, *, recursive: bool = True, name_prefix: str = ""
+    ) -> list[Listed]:
+        """The objects below `folder` (a bucket prefix or a local folder), sorted by URI.
+
+        One request per page of keys (1,000 for S3); fsspec follows the pages. `folder` is
+        a folder whether or not it ends with ``/``; `name_prefix` keeps the objects whose
+        path below it starts with that text (a server-side filter on object stores), and
+        ``recursive=False`` keeps the folder's own objects. A folder that does not exist
+        lists as empty; a missing bucket raises ``BucketNotFoundError``.
+
+        Examples
+        --------
+        >>> st = Storage(StorageConfig(cache_dir=Path(tempfile.mkdtemp())))
+        >>> folder = tempfile.mkdtemp()
+        >>> uri = st.put(b"hello", folder, name="a.txt")
+        >>> [(o.uri.rsplit("/", 1)[-1], o.size) for o in st.list_objects(folder)]
+        [('a.txt', 5)]
+        """
+        loc = self.location(folder)
+        if loc.kind == "http":
+            check_destination(loc)  # a web site cannot be listed: says so, naming the URI
+        fs = self.filesystem(loc)
+        with self._errors(loc, "list"):
+            return list_folder(fs, loc, recursive=recursive, name_prefix=name_prefix)
 
     # -- writing ----------------------------------------------------------------------
 
