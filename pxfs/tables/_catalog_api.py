@@ -10,6 +10,7 @@ from typing import Any
 from ..catalog import ColumnMeta, dirs, rows
 from ..errors import CatalogError, DataError
 from ..types import as_type
+from ._ingest import infer_schema, read_source
 from ._table import Table
 from ._versions import purge_dropped
 
@@ -107,13 +108,53 @@ def drop_dir(path: str, force: bool = False, if_not_exists: str = "error") -> No
         dirs.remove(con, [*subdirs, path])
 
 
-def create_table(path: str, schema: dict[str, Any], if_exists: str = "error") -> Table:
-    """Create a table: ``pxt.create_table('demo.media', {'img': pxt.Image, 'title': pxt.String})``."""
+def create_table(
+    path: str, schema: dict[str, Any] | None = None, if_exists: str = "error", *, source: Any = None,
+    schema_overrides: dict[str, Any] | None = None,
+) -> Table:
+    """Create a table from a schema, or from data whose columns give the schema.
+
+    ``schema`` maps column names to types. ``source`` (instead of a schema) is a pandas
+    DataFrame, a ``pyarrow.Table`` (or batch / reader), or a ``.parquet``, ``.csv`` or
+    ``.tsv`` file (a local path or any URI pxfs reads); the column types are inferred from
+    its Arrow types (int -> Int, float -> Float, bool -> Bool, string -> String,
+    timestamp/date -> Timestamp, struct/list -> Json), ``schema_overrides`` sets the type
+    of any column (media columns must be named there: ``{'img': pxt.Image}``), and its
+    rows are inserted, checked like any insert. If they fail, no table is left.
+    ``if_exists='ignore'`` returns an existing table as it is, without inserting.
+
+    Examples
+    --------
+    >>> t = pxt.create_table('demo.media', {'img': pxt.Image, 'title': pxt.String})   # doctest: +SKIP
+    >>> t = pxt.create_table('demo.products', source='products.parquet',
+    ...                      schema_overrides={'photo': pxt.Image})                   # doctest: +SKIP
+    """
     path = _norm(path, "table")
-    if not isinstance(schema, dict):
-        raise DataError(f"create_table({path!r}): schema must be a dict of column name -> type")
     if if_exists not in ("error", "ignore", "replace"):
         raise DataError(f"if_exists must be 'error', 'ignore' or 'replace', got {if_exists!r}")
+    data = None
+    if source is not None:
+        if schema is not None:
+            raise DataError(f"create_table({path!r}): give a schema or a source (with schema_overrides), not both")
+        data = read_source(_env().storage, source)
+        schema = dict(infer_schema(data, schema_overrides or {}))
+    elif schema_overrides is not None:
+        raise DataError(f"create_table({path!r}): schema_overrides goes with source=; put the types in the schema")
+    if not isinstance(schema, dict):
+        raise DataError(f"create_table({path!r}): schema must be a dict of column name -> type")
+    table, created = _create_table(path, schema, if_exists)
+    if data is None or not created:
+        return table
+    try:
+        table.insert(data)
+    except BaseException:
+        drop_table(path, force=True)  # all or nothing: the insert wrote nothing, the table goes too
+        raise
+    return table
+
+
+def _create_table(path: str, schema: dict[str, Any], if_exists: str) -> tuple[Table, bool]:
+    """The table at `path` and whether it was created now (False: kept by if_exists='ignore')."""
     types = {}
     for name, t in schema.items():
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
@@ -125,7 +166,7 @@ def create_table(path: str, schema: dict[str, Any], if_exists: str = "error") ->
         raise CatalogError(f"{path!r} is a directory")
     if kind == "table":
         if if_exists == "ignore":
-            return get_table(path)
+            return get_table(path), False
         if if_exists == "error":
             raise CatalogError(
                 f"table {path!r} already exists; use pxt.get_table({path!r}) or pass if_exists='replace'"
@@ -137,7 +178,7 @@ def create_table(path: str, schema: dict[str, Any], if_exists: str = "error") ->
         if dirs.kind(con, path) is not None:
             raise CatalogError(f"table {path!r} already exists")
         rows.create_table(con, table_id, path, [ColumnMeta(i, name, t, None, None, 1) for i, (name, t) in enumerate(types.items())])
-    return Table(path, table_id)
+    return Table(path, table_id), True
 
 
 def get_table(path: str) -> Table:

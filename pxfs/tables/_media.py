@@ -9,24 +9,36 @@ How much of an image is checked is the setting ``media_validation``: ``on_read``
 default) reads local images' headers only; ``on_write`` decodes every image, fetching
 remote ones once into the storage cache, where later reads find them. Either way an
 image over Pillow's ``MAX_IMAGE_PIXELS`` (a decompression bomb) is refused.
+
+Bucket objects are checked by listing when many values of one insert share a folder
+(:data:`LIST_MIN` or more): one request per page of 1,000 keys instead of one HEAD per
+object. Values the listing does not show (and folders listing refuses, e.g. without
+``s3:ListBucket``) get their own HEAD, whose answer names the problem.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
+import itertools
 import io
 import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Callable, Mapping
 
 from ..catalog import ColumnMeta
 from ..compute._image_fns import open_image
 from ..errors import DataError, PxfsError
-from ..storage import Location, Storage
+from ..storage import Listed, Location, Storage
 
-__all__ = ["MediaValue", "check_many", "check_media", "decode_at_insert"]
+__all__ = ["LIST_MIN", "MediaValue", "check_many", "check_media", "decode_at_insert"]
+
+LIST_MIN = 20  # bucket references sharing a folder: at least this many are checked by listing
+_PAGE = 1000  # keys per listing page (S3, GCS and Azure alike)
+_LISTINGS_AT_ONCE = 8
+_OBJECT_KINDS = ("s3", "gcs", "azure")
 
 
 @dataclass
@@ -85,14 +97,124 @@ def decode_at_insert() -> bool:
     return bool(Env.get()["media_validation"] == "on_write")
 
 
-def check_many(storage: Storage, items: list[tuple[ColumnMeta, Any, str]]) -> list[MediaValue]:
-    """:func:`check_media` for many values, checked concurrently; first error raised."""
+def check_many(
+    storage: Storage, items: list[tuple[ColumnMeta, Any, str]], *, known: Mapping[str, Listed] | None = None
+) -> list[MediaValue]:
+    """:func:`check_media` for many values, checked concurrently; the first error (in the
+    order of `items`) is raised.
+
+    Bucket references that share a folder with :data:`LIST_MIN` - 1 others are checked
+    by listing that folder; `known` maps URIs already listed (``insert_objects``) to what
+    the listing said. Images are still decoded under ``media_validation='on_write'``.
+
+    Examples
+    --------
+    >>> col = t._meta().column('img')                                         # doctest: +SKIP
+    >>> check_many(storage, [(col, 's3://b/photos/a.jpg', "row 0, column 'img'")])  # doctest: +SKIP
+    [MediaValue(where="row 0, column 'img'", uri='s3://b/photos/a.jpg', size=1234, hash='9b2c...')]
+    """
     decode = decode_at_insert()
-    if len(items) <= 1:
-        return [check_media(storage, c, v, w, decode=decode) for c, v, w in items]
-    with cf.ThreadPoolExecutor(min(16, len(items))) as pool:
-        futures = [pool.submit(check_media, storage, c, v, w, decode=decode) for c, v, w in items]
-        return [f.result() for f in futures]
+    out: list[MediaValue | None] = [None] * len(items)
+    listed = _check_by_listing(storage, items, known or {})
+    jobs: list[tuple[int, Callable[[], MediaValue]]] = []
+    for i, (col, value, where) in enumerate(items):
+        found = listed.get(i)
+        if found is None:
+            jobs.append((i, functools.partial(check_media, storage, col, value, where, decode=decode)))
+            continue
+        checked = out[i] = MediaValue(where, uri=found.uri, size=found.size, hash=found.etag)
+        if decode and col.type.name == "Image":
+            jobs.append((i, functools.partial(_decoded, storage, checked)))
+    if len(jobs) == 1:
+        i, job = jobs[0]
+        out[i] = job()
+    elif jobs:
+        with cf.ThreadPoolExecutor(min(16, len(jobs))) as pool:
+            futures = [(i, pool.submit(job)) for i, job in jobs]
+            try:
+                for i, future in futures:
+                    out[i] = future.result()
+            except BaseException:
+                for _, future in futures:
+                    future.cancel()
+                raise
+    return [m for m in out if m is not None]
+
+
+def _check_by_listing(
+    storage: Storage, items: list[tuple[ColumnMeta, Any, str]], known: Mapping[str, Listed]
+) -> dict[int, Listed]:
+    """The items proven to exist by a listing: `known`, or a listing of their folder.
+
+    Values are grouped by their folder as written and each folder is parsed once; a value
+    whose canonical URI differs from what was written is left to :func:`check_media`.
+    """
+    found: dict[int, Listed] = {}
+    by_folder: dict[str, list[tuple[int, str]]] = {}
+    for i, (_, value, _) in enumerate(items):
+        if isinstance(value, (str, os.PathLike)):
+            text = os.fspath(value)
+            hit = known.get(text)
+            if hit is not None and not text.startswith("file://"):  # local files: their header is read
+                found[i] = hit
+            elif "://" in text:
+                head, _, name = text.rpartition("/")
+                if name not in ("", ".", ".."):
+                    by_folder.setdefault(head, []).append((i, name))
+    listings: list[tuple[Location, str, list[tuple[int, str]]]] = []
+    for head, entries in by_folder.items():
+        if len(entries) < LIST_MIN:
+            continue
+        try:
+            folder = storage.location(head + "/")
+        except PxfsError:
+            continue  # check_media names the problem
+        if folder.kind not in _OBJECT_KINDS or folder.uri.rstrip("/") != head:
+            continue
+        listings.extend((folder, stem, part) for stem, part in _partitions(sorted(entries, key=lambda e: e[1])))
+    if not listings:
+        return found
+
+    def listed(folder: Location, stem: str) -> list[Listed] | None:
+        try:
+            return storage.list_objects(folder, recursive=False, name_prefix=stem)
+        except OSError:
+            return None  # e.g. no permission to list: one HEAD each says what is wrong
+
+    with cf.ThreadPoolExecutor(min(_LISTINGS_AT_ONCE, len(listings))) as pool:
+        pages = pool.map(lambda job: listed(job[0], job[1]), listings)
+        for (folder, _, entries), objects in zip(listings, pages):
+            by_name = {o.uri.rpartition("/")[2]: o for o in objects or ()}
+            for i, name in entries:
+                hit = by_name.get(name)
+                if hit is not None:
+                    found[i] = hit
+    return found
+
+
+def _partitions(entries: list[tuple[int, str]]) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Name prefixes that split one folder's references (sorted by name) into listings of
+    about a page each.
+
+    Disjoint prefixes are listed at once, so a large folder is read in parallel; a split
+    is made only where its parts still hold half a page or more on average, so that the
+    requests stay about one per page of references.
+    """
+    first, last = entries[0][1], entries[-1][1]
+    stem = os.path.commonprefix([first, last])
+    if len(entries) <= _PAGE or first == stem:  # a name equal to the stem belongs to no finer prefix
+        return [(stem, entries)]
+    parts = [list(g) for _, g in itertools.groupby(entries, key=lambda e: e[1][len(stem)])]
+    if len(entries) / len(parts) < _PAGE / 2:
+        return [(stem, entries)]
+    return [p for part in parts for p in _partitions(part)]
+
+
+def _decoded(storage: Storage, checked: MediaValue) -> MediaValue:
+    """`checked` after decoding its image in full (fetched once into the cache)."""
+    assert checked.uri is not None
+    _check_image(_fetch(storage, checked.uri, checked.where), checked.uri, checked.where, True)
+    return checked
 
 
 def _is_pil_image(value: Any) -> bool:

@@ -14,13 +14,15 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from ..catalog import ColumnMeta, TableMeta, rows
 from ..compute import CellJob, materialize, resolve_executor
 from ..errors import CatalogError, DataError, PxfsError
+from ..storage import Listed
 from ..types import ColumnType, as_type
 from ._expr import ColumnRef, Compare, Expr, Logical, Prop, expr_from_dict, result_type
+from ._ingest import Prepared, list_objects, object_columns, prepare, prepare_columns
 from ._media import MediaValue, check_many
 from ._versions import cutoff, expire_table, free_media, history
 
@@ -133,63 +135,71 @@ class Table:
         return self._query().count()
 
     # -- inserting -------------------------------------------------------------------------
-    def insert(self, rows: Iterable[dict[str, Any]] | dict[str, Any] | None = None, /, **values: Any) -> UpdateStatus:
-        """Insert rows: ``t.insert(col=value, ...)``, ``t.insert({...})`` or ``t.insert([{...}, ...])``.
+    def insert(self, rows: Any = None, /, **values: Any) -> UpdateStatus:
+        """Insert rows: ``t.insert(col=value, ...)``, ``t.insert({...})``, ``t.insert([{...}, ...])``,
+        or columns at once: ``t.insert(df)`` for a pandas DataFrame, a ``pyarrow.Table``, a
+        record batch, a ``RecordBatchReader`` or a list of record batches.
 
         Media values may be local paths, URLs, bucket URIs, bytes or ``PIL.Image`` objects.
         Every value is checked before anything is written; a bad value raises
         :class:`~pxfs.errors.DataError` naming the row and column, and no row is added.
-        With ``input_media_dest`` set, media are copied there first.
+        Columns left out are None. With ``input_media_dest`` set, media are copied there first.
+
+        Examples
+        --------
+        >>> t.insert(img='photos/p0.jpg', title='tomato')                       # doctest: +SKIP
+        >>> t.insert(pd.DataFrame({'img': ['photos/p1.jpg'], 'year': [2022]}))  # doctest: +SKIP
         """
         self._writable()
-        if rows is None:
-            batch = [values]
-        elif isinstance(rows, dict):
-            batch = [{**rows, **values}]
-        else:
-            if values:
-                raise DataError("pass rows either as a list or as keyword arguments, not both")
-            batch = list(rows)
-        if not batch:
-            return UpdateStatus(0, self.version)
-        env = self._env()
-        storage = env.storage
         meta = self._meta()
-        columns: dict[str, list[Any]] = {c.name: [] for c in meta.columns if not c.is_computed}
-        media_checks: list[tuple[ColumnMeta, Any, str]] = []
-        media_slots: list[tuple[str, int]] = []
-        for i, row in enumerate(batch):
-            if not isinstance(row, dict):
-                raise DataError(f"row {i}: expected a dict of column values, got {type(row).__name__}")
-            for name in row:
-                if not meta.has_column(name):
-                    raise DataError(
-                        f"row {i}: table {self._path!r} has no column {name!r}; its columns are: "
-                        f"{', '.join(c.name for c in meta.columns)}"
-                    )
-                if meta.column(name).is_computed:
-                    raise DataError(f"row {i}: column {name!r} is computed; it cannot be given a value")
-            for name, values_of_col in columns.items():
-                col = meta.column(name)
-                value = row.get(name)
-                where = f"row {i}, column {name!r}"
-                if col.is_media and value is not None:
-                    media_checks.append((col, value, where))
-                    media_slots.append((name, i))
-                    values_of_col.append(None)
-                    continue
-                try:
-                    values_of_col.append(col.type.check(value))
-                except TypeError as e:
-                    raise DataError(f"{where} ({col.type.name}): {e}") from None
-        checked = check_many(storage, media_checks)
-        uploaded = self._store_inputs(env, meta, media_checks, checked)
+        prepared = prepare(meta, rows, values)
+        if prepared.n == 0:
+            return UpdateStatus(0, meta.version)
+        return self._insert_prepared(meta, prepared)
+
+    def insert_objects(
+        self, prefix: str | os.PathLike[str], column: str, *, pattern: str | None = None,
+        key_column: str | None = None, values: Callable[[str], Mapping[str, Any]] | None = None,
+    ) -> UpdateStatus:
+        """Insert one row per object below `prefix` (a bucket prefix or a local folder), its
+        URI in the media column `column`.
+
+        `pattern` keeps the objects whose path below the prefix matches it (``'*.jpg'``,
+        fnmatch rules: ``*`` also matches ``/``); `key_column` names a String column that
+        receives that path; ``values(uri)`` may return the other columns of the row. The
+        listing takes one request per page of 1,000 keys and proves the objects exist (no
+        HEAD per object). An empty listing raises DataError naming the prefix.
+
+        Examples
+        --------
+        >>> t.insert_objects('s3://my-bucket/photos/', column='img', pattern='*.jpg',
+        ...                  key_column='name')                                   # doctest: +SKIP
+        UpdateStatus(num_rows=2000000, version=2, media_removed=0)
+        """
+        self._writable()
+        meta = self._meta()
+        col = meta.column(column)
+        if not col.is_media or col.is_computed:
+            raise DataError(f"insert_objects(): column {column!r} is not a stored media column of {self._path!r}")
+        if key_column is not None and meta.column(key_column).type.name != "String":
+            raise DataError(f"insert_objects(): key_column {key_column!r} must be a String column")
+        folder, objects = list_objects(self._env().storage, prefix, pattern)
+        prepared = prepare_columns(meta, object_columns(folder, objects, column, key_column, values))
+        return self._insert_prepared(meta, prepared, known={o.uri: o for o in objects})
+
+    def _insert_prepared(
+        self, meta: TableMeta, prepared: Prepared, known: Mapping[str, Listed] | None = None
+    ) -> UpdateStatus:
+        """Check the media of `prepared`, copy them where they go, then write its rows."""
+        env = self._env()
+        checked = check_many(env.storage, prepared.media, known=known)
+        uploaded = self._store_inputs(env, meta, prepared.media, checked)
         try:
-            cells: dict[str, list[Any]] = {}
-            for (name, i), value in zip(media_slots, checked):
-                cells.setdefault(name, [None] * len(batch))
+            names = {name for name, _ in prepared.slots}
+            cells: dict[str, list[MediaValue | None]] = {name: [None] * prepared.n for name in names}
+            for (name, i), value in zip(prepared.slots, checked):
                 cells[name][i] = value
-            status = self._insert_rows(meta, batch, columns, cells)
+            status = self._insert_rows(meta, prepared.n, prepared.scalars, cells)
         except BaseException:
             free_media(env, uploaded)
             raise
@@ -219,8 +229,7 @@ class Table:
         return ok
 
     def _insert_rows(
-        self, meta: TableMeta, batch: list[dict[str, Any]], columns: dict[str, list[Any]],
-        cells: dict[str, list[MediaValue | None]],
+        self, meta: TableMeta, n: int, scalars: dict[str, Any], cells: dict[str, list[MediaValue | None]],
     ) -> UpdateStatus:
         import pyarrow as pa
 
@@ -229,7 +238,6 @@ class Table:
             if [c.col_id for c in fresh.columns] != [c.col_id for c in meta.columns]:
                 raise CatalogError(f"the columns of {self._path!r} changed during the insert; retry it")
             version = fresh.last_made + 1
-            n = len(batch)
             arrays: dict[str, Any] = {
                 "_rowid": pa.array(list(range(fresh.next_rowid, fresh.next_rowid + n)), type=pa.int64()),  # a range imports pandas
                 "_v": pa.array([version] * n, type=pa.int32()),
@@ -245,7 +253,7 @@ class Table:
                     arrays[f"{col.phys}_hash"] = pa.array([m.hash if m else None for m in ms], type=pa.string())
                     arrays[f"{col.phys}_own"] = pa.array([bool(m and m.upload is True) for m in ms])
                 else:
-                    arrays[col.phys] = pa.array(columns[col.name], type=_arrow_type(col.type))
+                    arrays[col.phys] = scalars[col.name]
             rows.insert(con, fresh, pa.table(arrays))
             rows.new_version(con, fresh, f"insert {n}", n, next_rowid=fresh.next_rowid + n)
         return UpdateStatus(n, version)
@@ -526,11 +534,3 @@ class Table:
         from ._parquet import write_parquet
 
         return write_parquet(self, uri)
-
-
-def _arrow_type(t: ColumnType) -> Any:
-    import pyarrow as pa
-
-    return {"BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(), "VARCHAR": pa.string(),
-            "TIMESTAMP": pa.timestamp("us")}[t.sql]
-
