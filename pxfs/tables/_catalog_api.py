@@ -10,7 +10,7 @@ from typing import Any
 from ..catalog import ColumnMeta, dirs, rows
 from ..errors import CatalogError, DataError
 from ..types import as_type
-from ._ingest import infer_schema, read_source
+from ._sources import infer_schema, read_source
 from ._table import Table
 from ._versions import purge_dropped
 

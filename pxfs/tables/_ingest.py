@@ -2,14 +2,14 @@
 CSV files, and bucket listings, all turned into one :class:`Prepared` batch.
 
 ``Table.insert`` and ``Table.insert_objects`` call :func:`prepare` and
-:func:`list_objects`; ``create_table(source=...)`` calls :func:`read_source` and
-:func:`infer_schema`. Scalar columns of columnar inputs go to Arrow directly, with one
+:func:`list_objects`; ``create_table(source=...)`` reads files and infers types in
+:mod:`._sources`. Scalar columns of columnar inputs go to Arrow directly, with one
 type check per column (a value-by-value check only finds the first bad row); media
 values become ``(column, value, "row i, column 'c'")`` items for
 :func:`~pxfs.tables._media.check_many`. Nothing here writes anything.
 
 To accept a new input kind, turn it into a ``pyarrow.Table`` (or columns of
-:class:`_Column`) in :func:`_columns_of`.
+:class:`Column`) in :func:`columns_of`.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from typing import Any, Callable, Mapping
 from ..catalog import ColumnMeta, TableMeta
 from ..errors import DataError, PxfsError
 from ..storage import Listed, Storage
-from ..types import ColumnType, as_type
+from ..types import ColumnType
 
 __all__ = [
-    "Prepared", "arrow_type", "infer_schema", "is_columnar", "list_objects", "object_columns", "prepare",
-    "prepare_columns", "read_source",
+    "Prepared", "arrow_type", "columns_of", "is_columnar", "list_objects", "object_columns", "prepare",
+    "prepare_columns",
 ]
 
 MediaItem = tuple[ColumnMeta, Any, str]
@@ -82,12 +82,12 @@ def prepare(meta: TableMeta, rows: Any, values: dict[str, Any]) -> Prepared:
     if values:
         raise DataError("pass rows either as a list, a DataFrame or Arrow data, or as keyword arguments, not both")
     if is_columnar(rows):
-        return prepare_columns(meta, _columns_of(rows))
+        return prepare_columns(meta, columns_of(rows))
     batch = list(rows)
     import pyarrow as pa
 
     if batch and all(isinstance(b, pa.RecordBatch) for b in batch):
-        return prepare_columns(meta, _columns_of(pa.Table.from_batches(batch)))
+        return prepare_columns(meta, columns_of(pa.Table.from_batches(batch)))
     return _prepare_dicts(meta, batch)
 
 
@@ -128,7 +128,7 @@ def _prepare_dicts(meta: TableMeta, batch: list[Any]) -> Prepared:
 
 
 @dataclass
-class _Column:
+class Column:
     """One input column: Arrow data (None when Arrow cannot hold it) and/or Python values."""
 
     name: str
@@ -151,7 +151,7 @@ def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or type(v).__name__ in ("NAType", "NaTType")
 
 
-def _columns_of(data: Any) -> tuple[int, list[_Column]]:
+def columns_of(data: Any) -> tuple[int, list[Column]]:
     """The row count and columns of a DataFrame or Arrow data (the index of a DataFrame is
     not a column: ``df.reset_index()`` keeps it)."""
     import pyarrow as pa
@@ -168,9 +168,9 @@ def _columns_of(data: Any) -> tuple[int, list[_Column]]:
             try:
                 arrow = pa.array(series, from_pandas=True)
             except (pa.ArrowException, TypeError, ValueError):  # mixed or non-Arrow values (PIL images)
-                cols.append(_Column(name, python=[None if _missing(v) else v for v in series.tolist()]))
+                cols.append(Column(name, python=[None if _missing(v) else v for v in series.tolist()]))
             else:
-                cols.append(_Column(name, arrow=arrow))
+                cols.append(Column(name, arrow=arrow))
         return len(data), cols
     if isinstance(data, pa.RecordBatch):
         data = pa.Table.from_batches([data])
@@ -179,7 +179,7 @@ def _columns_of(data: Any) -> tuple[int, list[_Column]]:
     elif not isinstance(data, pa.Table):
         data = pa.table(data)  # any Arrow stream (__arrow_c_stream__): polars, DuckDB, ...
     _no_duplicates(data.column_names, "Arrow table")
-    return data.num_rows, [_Column(name, arrow=data.column(name)) for name in data.column_names]
+    return data.num_rows, [Column(name, arrow=data.column(name)) for name in data.column_names]
 
 
 def _no_duplicates(names: list[str], what: str) -> None:
@@ -190,7 +190,7 @@ def _no_duplicates(names: list[str], what: str) -> None:
         seen.add(name)
 
 
-def prepare_columns(meta: TableMeta, data: tuple[int, list[_Column]]) -> Prepared:
+def prepare_columns(meta: TableMeta, data: tuple[int, list[Column]]) -> Prepared:
     """:func:`prepare` for columns: one type check per scalar column, media values itemized."""
     import pyarrow as pa
 
@@ -238,7 +238,7 @@ def _compatible(t: ColumnType, at: Any) -> bool:
     return False  # Json: every value is serialized, as for dict rows
 
 
-def _scalar_column(col: ColumnMeta, source: _Column) -> Any:
+def _scalar_column(col: ColumnMeta, source: Column) -> Any:
     """`source` as an Arrow array of `col`'s type; DataError naming the first bad row."""
     import pyarrow as pa
     import pyarrow.types as pt
@@ -277,108 +277,6 @@ def _scalar_column(col: ColumnMeta, source: _Column) -> Any:
         raise
 
 
-# -- sources for create_table -------------------------------------------------------------------
-
-_READERS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".csv.gz": "csv", ".tsv": "csv"}
-
-
-def read_source(storage: Storage, source: Any) -> Any:
-    """`source` as columnar data: a DataFrame or Arrow data as it is, a Parquet or CSV file
-    (local path or any URI pxfs reads) as a ``pyarrow.Table``; DataError naming the file.
-
-    Examples
-    --------
-    >>> read_source(storage, 'products.parquet').num_rows   # doctest: +SKIP
-    1000
-    """
-    if is_columnar(source):
-        return source
-    if not isinstance(source, (str, os.PathLike)):
-        raise DataError(
-            f"source must be a pandas DataFrame, Arrow data or a .parquet / .csv file, got {type(source).__name__}"
-        )
-    text = os.fspath(source)
-    lower = text.lower()
-    kind = next((k for ext, k in _READERS.items() if lower.endswith(ext)), None)
-    if kind is None:
-        raise DataError(f"source {text}: cannot tell its format; name a .parquet, .csv or .tsv file")
-    try:
-        local = storage.localpath(text)
-    except (PxfsError, OSError) as e:
-        raise DataError(f"source {text}: cannot read it: {e}") from e
-    import pyarrow as pa
-
-    try:
-        if kind == "parquet":
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(local)
-            index = (table.schema.pandas_metadata or {}).get("index_columns", [])
-            return table.drop_columns([c for c in index if isinstance(c, str) and c in table.column_names])
-        import pyarrow.csv as pcsv
-
-        delimiter = "\t" if lower.endswith(".tsv") else ","
-        return pcsv.read_csv(local, parse_options=pcsv.ParseOptions(delimiter=delimiter))
-    except (pa.ArrowException, OSError) as e:
-        raise DataError(f"source {text}: not a readable {kind} file: {e}") from e
-
-
-def infer_schema(source: Any, overrides: Mapping[str, Any]) -> dict[str, ColumnType]:
-    """Column types for the columns of `source`, from their Arrow types; `overrides` names
-    the type of any column (media columns must be named there).
-
-    int -> Int, float/decimal -> Float, bool -> Bool, string -> String, timestamp/date ->
-    Timestamp, struct/list/map -> Json.
-
-    Examples
-    --------
-    >>> infer_schema(pd.DataFrame({'img': ['a.jpg'], 'n': [1]}), {'img': pxt.Image})   # doctest: +SKIP
-    {'img': pxfs.Image, 'n': pxfs.Int}
-    """
-    n, cols = _columns_of(source)
-    names = [c.name for c in cols]
-    for name in overrides:
-        if name not in names:
-            raise DataError(
-                f"schema_overrides names column {name!r}, which the source does not have; its columns are: "
-                f"{', '.join(names)}"
-            )
-    out: dict[str, ColumnType] = {}
-    for c in cols:
-        if c.name in overrides:
-            out[c.name] = as_type(overrides[c.name], f"schema_overrides, column {c.name!r}")
-        else:
-            out[c.name] = _inferred(c)
-    return out
-
-
-def _inferred(c: _Column) -> ColumnType:
-    import pyarrow.types as pt
-
-    from .. import types
-
-    hint = f"name its type in schema_overrides, e.g. schema_overrides={{{c.name!r}: pxt.Image}} (or pxt.Json)"
-    if c.arrow is None:
-        if all(v is None or isinstance(v, (dict, list)) for v in c.values()):
-            return types.Json
-        raise DataError(f"column {c.name!r}: cannot infer a type from its mixed values; {hint}")
-    at = c.arrow.type
-    if pt.is_dictionary(at):
-        at = at.value_type
-    checks: list[tuple[Callable[[Any], bool], ColumnType]] = [
-        (pt.is_boolean, types.Bool), (pt.is_integer, types.Int), (pt.is_floating, types.Float),
-        (pt.is_decimal, types.Float), (pt.is_string, types.String), (pt.is_large_string, types.String),
-        (pt.is_string_view, types.String), (pt.is_timestamp, types.Timestamp), (pt.is_date, types.Timestamp),
-        (pt.is_nested, types.Json),
-    ]
-    for check, ctype in checks:
-        if check(at):
-            return ctype
-    if pt.is_null(at):
-        raise DataError(f"column {c.name!r} holds only missing values, so its type cannot be inferred; {hint}")
-    raise DataError(f"column {c.name!r}: no pxfs type for Arrow type {at}; {hint}")
-
-
 # -- listings for insert_objects -------------------------------------------------------------------
 
 
@@ -409,15 +307,15 @@ def list_objects(storage: Storage, prefix: str | os.PathLike[str], pattern: str 
 def object_columns(
     folder: str, objects: list[Listed], column: str, key_column: str | None,
     values: Callable[[str], Mapping[str, Any]] | None,
-) -> tuple[int, list[_Column]]:
+) -> tuple[int, list[Column]]:
     """Columns for one row per listed object: `column` holds its URI, `key_column` its path
     below `folder`, and `values(uri)` gives the other columns."""
     import pyarrow as pa
 
-    cols = [_Column(column, arrow=pa.array([o.uri for o in objects], type=pa.string()))]
+    cols = [Column(column, arrow=pa.array([o.uri for o in objects], type=pa.string()))]
     if key_column is not None:
         cut = len(folder) + 1
-        cols.append(_Column(key_column, arrow=pa.array([o.uri[cut:] for o in objects], type=pa.string())))
+        cols.append(Column(key_column, arrow=pa.array([o.uri[cut:] for o in objects], type=pa.string())))
     if values is not None:
         extra: dict[str, list[Any]] = {}
         for i, o in enumerate(objects):
@@ -429,5 +327,5 @@ def object_columns(
                 if name in (column, key_column):
                     raise DataError(f"row {i} ({o.uri}): values() gives column {name!r}, which the listing fills")
                 extra.setdefault(name, [None] * len(objects))[i] = value
-        cols.extend(_Column(name, python=vals) for name, vals in extra.items())
+        cols.extend(Column(name, python=vals) for name, vals in extra.items())
     return len(objects), cols
