@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import fsspec
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -229,3 +230,11 @@ def test_iter_batches_memory_is_bounded_by_the_batch(tmp_path: Path) -> None:
     assert streamed < 8 * 2**20, f"streaming held {streamed / 2**20:.1f} MB of Python objects"
     assert whole > 25 * 2**20, f"collect() held only {whole / 2**20:.1f} MB: the bound above proves nothing"
     assert arrow_peak < 8 * 2**20, f"Arrow held {arrow_peak / 2**20:.1f} MB at once"
+
+
+def test_table_streams_every_row_as_its_query_does() -> None:
+    t = pxt.create_table("whole", {"n": pxt.Int, "s": pxt.String})
+    t.insert([{"n": i, "s": f"v{i}"} for i in range(7)])
+    assert [b.num_rows for b in t.iter_batches(3)] == [3, 3, 1]
+    assert pd.concat(list(t.iter_batches(4, format="pandas")))["n"].tolist() == list(range(7))
+    assert t.to_reader(5).read_all().to_pylist() == t.collect().to_pandas().to_dict("records")

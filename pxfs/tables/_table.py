@@ -14,7 +14,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 from ..catalog import ColumnMeta, TableMeta, rows
 from ..compute import CellJob, materialize, resolve_executor
@@ -525,6 +525,28 @@ class Table:
 
     def to_pandas(self) -> Any:
         return self._query().collect().to_pandas()
+
+    def iter_batches(self, n: int = 10_000, *, format: Literal["arrow", "pandas"] = "arrow") -> Iterator[Any]:
+        """Every row, `n` at a time, as Arrow record batches (or pandas frames): see
+        :meth:`Query.iter_batches`.
+
+        Examples
+        --------
+        >>> for batch in t.iter_batches(50_000):  # doctest: +SKIP
+        ...     handle(batch)
+        """
+        query = self._query()
+        return query.iter_batches(n, format="pandas") if format == "pandas" else query.iter_batches(n)
+
+    def to_reader(self, n: int = 10_000) -> Any:
+        """Every row as a streaming ``pyarrow.RecordBatchReader``: see :meth:`Query.to_reader`.
+
+        Examples
+        --------
+        >>> reader = t.to_reader()                                 # doctest: +SKIP
+        >>> duckdb.sql("select count(*) from reader").fetchall()   # doctest: +SKIP
+        """
+        return self._query().to_reader(n)
 
     def to_parquet(self, uri: str | os.PathLike[str]) -> str:
         """Write this version as Parquet (media as their ``fileurl``); returns where it was written.
