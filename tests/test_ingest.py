@@ -28,6 +28,7 @@ import pxfs as pxt
 from pxfs.env import Env
 from pxfs.testing import MotoServer
 
+from .destinations import KINDS, configure
 from .images import sample_image, write_image
 
 SEEDED = 2100  # objects under the seeded prefix: three pages of a listing
@@ -393,3 +394,29 @@ def test_dict_rows_still_work_and_json_roundtrip(photos: list[Path]) -> None:
     assert t.count() == 3
     assert t.select(t.meta).collect()["meta"] == [{"a": [1]}, None, None]
     assert json.dumps(t.select(t.meta).collect()["meta"][0]) == '{"a": [1]}'
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_insert_objects_and_listed_checks_on_every_destination(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = configure(kind, request, tmp_path, monkeypatch)
+    storage = Env.reset().storage
+    n = 25  # more than LIST_MIN: checked by listing
+    bodies = [png_bytes(i) for i in range(n)]
+    stored = storage.put_many(bodies, f"{prefix}/src/", names=[f"{i:02d}.png" for i in range(n)])
+    uris = [s.uri for s in stored]
+    t = pxt.create_table("everywhere", {"img": pxt.Image, "key": pxt.String})
+    assert t.insert_objects(f"{prefix}/src", column="img", key_column="key").num_rows == n
+    rows = t.order_by(t.key).select(t.key, t.img.fileurl, t.img.width).collect()
+    assert rows["key"] == [f"{i:02d}.png" for i in range(n)]
+    assert rows["img_fileurl"] == uris and rows["width"] == [8] * n
+    with pytest.raises(pxt.DataError, match=r"row 25, column 'img': .*/src/99\.png"):
+        t.insert(pd.DataFrame({"img": [*uris, f"{prefix}/src/99.png"]}))
+    assert t.count() == n
+    t.insert(pd.DataFrame({"img": uris}))
+    assert t.count() == 2 * n
+    listed = {o.uri: o for o in storage.list_objects(f"{prefix}/src/")}
+    assert [listed[u].size for u in uris] == [len(b) for b in bodies]
+    assert [o.uri for o in storage.list_objects(f"{prefix}/src/", recursive=False, name_prefix="0")] == uris[:10]
+    assert storage.open(uris[3]).read() == bodies[3]
