@@ -10,7 +10,7 @@
     pxfs verify TABLE                               every referenced object exists, right size
     pxfs gc [--apply] [--min-age SECONDS]           orphaned media objects: list, or delete
     pxfs config                                     resolved configuration and its sources
-    pxfs serve [--port P]                           local media over http://127.0.0.1:P
+    pxfs serve [--port P]                           tables, galleries and local media on http://127.0.0.1:P
 
 Every command is thin over the public API and ``pxfs://`` (:mod:`pxfs.fs`). Errors print
 one line and exit 1 (2 for a bad command line); ``--debug`` adds the traceback.
@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.server
 import itertools
 import logging
-import mimetypes
 import os
 import posixpath
 import re
@@ -32,7 +30,6 @@ import sys
 import time
 import traceback
 import urllib.parse
-from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 __all__ = ["main", "parse_where"]
@@ -143,14 +140,19 @@ def _parser() -> argparse.ArgumentParser:
             "Print every setting with its value and where the value came from (pxfs.init, a "
             "PXFS_* variable, config.toml, default). Secrets are masked.")
 
-    p = command("serve", _cmd_serve, "serve local media over http://127.0.0.1",
-                "Serve the media of local destinations over HTTP on 127.0.0.1 (GET, HEAD, byte "
-                "ranges). A [pxfs.public_urls] entry that maps a local folder to http://127.0.0.1:PORT/"
-                "PATH is served at /PATH, so .url of those files is an http:// URL that works; other "
-                "local destinations are served at their absolute path, and the config lines that "
-                "map them are printed. Ctrl-C stops.")
+    p = command("serve", _cmd_serve, "browse tables and galleries, serve local media, on http://127.0.0.1",
+                "A read-only web app on 127.0.0.1: the directory tree, each table's columns, versions "
+                "and row count, a paged gallery of each media column (thumbnails through .url, so "
+                "local, S3, GCS and Azure media all show), every column of a row, and a button that "
+                "computes the owed cells of one gallery page (its only write). It also serves the "
+                "media of local destinations (GET, HEAD, byte ranges): a [pxfs.public_urls] entry that "
+                "maps a local folder to http://127.0.0.1:PORT/PATH is served at /PATH, so .url of "
+                "those files is an http:// URL that works; other local destinations are served at "
+                "their absolute path, and the config lines that map them are printed. Ctrl-C stops.")
     p.add_argument("--port", type=int, default=None, metavar="P",
                    help="port (default: the one in [pxfs.public_urls], else 8765; 0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1", metavar="ADDR",
+                   help="address to listen on (default 127.0.0.1; pages answer only to this machine's names)")
     return parser
 
 
@@ -487,148 +489,12 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 # -- serve -------------------------------------------------------------------------------------
 
-_LOCAL_HOSTS = ("127.0.0.1", "localhost")
-_DEFAULT_PORT = 8765
-
-
-def serve_routes(env: Any, port: int | None) -> tuple[int, list[tuple[str, Path]], list[Path]]:
-    """``(port, [(url path prefix, folder)], folders with no public_urls entry)`` for `serve`.
-
-    A ``[pxfs.public_urls]`` entry mapping a local folder to ``http://127.0.0.1[:P]/PATH``
-    is served at ``/PATH/``; every other local destination at its absolute path.
-    """
-    storage = env.storage
-    routes: list[tuple[str, Path]] = []
-    ports: set[int] = set()
-    for prefix, base in storage.config.public_urls:
-        loc = storage.location(prefix)
-        url = urllib.parse.urlsplit(base)
-        if loc.kind != "local" or url.scheme != "http" or url.hostname not in _LOCAL_HOSTS:
-            continue
-        routes.append((url.path.rstrip("/") + "/", Path(loc.key)))
-        ports.add(url.port or 80)
-    if port is None:
-        port = min(ports) if ports else _DEFAULT_PORT
-    unmapped = []
-    from .tables._gc import write_prefixes
-
-    for loc in write_prefixes(env):
-        folder = Path(loc.key) if loc.kind == "local" else None
-        if folder is None or any(_inside(folder, f) for _, f in routes):
-            continue
-        routes.append((urllib.parse.quote(folder.as_posix().rstrip("/")) + "/", folder))
-        unmapped.append(folder)
-    routes.sort(key=lambda r: -len(r[0]))
-    return port, routes, unmapped
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
-
-
-class _MediaHandler(http.server.BaseHTTPRequestHandler):
-    """GET / HEAD of files under the routes' folders, with single byte ranges; nothing else."""
-
-    routes: list[tuple[str, Path]] = []
-    server_version = "pxfs-serve"
-    protocol_version = "HTTP/1.1"
-
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
-        self._serve(body=False)
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._serve(body=True)
-
-    def _target(self) -> Path | None:
-        path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
-        for prefix, folder in self.routes:
-            if not path.startswith(prefix):
-                continue
-            rest = path[len(prefix):]
-            parts = rest.split("/")
-            if not rest or any(p in ("", ".", "..") or p.startswith(".") for p in parts):
-                return None
-            candidate = folder.joinpath(*parts)
-            if candidate.is_file() and _inside(candidate, folder):
-                return candidate
-        return None
-
-    def _serve(self, body: bool) -> None:
-        target = self._target()
-        if target is None:
-            self._status(404, "not found")
-            return
-        size = target.stat().st_size
-        start, end, status = 0, size - 1, 200
-        ranged = self.headers.get("Range")
-        if ranged:
-            parsed = _byte_range(ranged, size)
-            if parsed is None:
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{size}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            start, end, status = *parsed, 206
-        self.send_response(status)
-        self.send_header("Content-Type", mimetypes.guess_type(target.name)[0] or "application/octet-stream")
-        self.send_header("Content-Length", str(max(0, end - start + 1)))
-        self.send_header("Accept-Ranges", "bytes")
-        self.send_header("Cache-Control", "public, max-age=31536000, immutable")  # names are content hashes
-        if status == 206:
-            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
-        self.end_headers()
-        if body and end >= start:
-            with open(target, "rb") as f:
-                f.seek(start)
-                left = end - start + 1
-                while left > 0:
-                    chunk = f.read(min(left, 2**20))
-                    if not chunk:
-                        break
-                    self.wfile.write(chunk)
-                    left -= len(chunk)
-
-    def _status(self, code: int, text: str) -> None:
-        data = text.encode() + b"\n"
-        self.send_response(code)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
-        logger.info("%s %s", self.address_string(), format % args)
-
-
-def _byte_range(header: str, size: int) -> tuple[int, int] | None:
-    m = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header)
-    if m is None or (not m.group(1) and not m.group(2)):
-        return None
-    if not m.group(1):  # the last N bytes
-        n = int(m.group(2))
-        return (max(0, size - n), size - 1) if n > 0 and size > 0 else None
-    start = int(m.group(1))
-    end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
-    return (start, end) if start <= end and start < size else None
-
-
-def make_server(env: Any, port: int | None = None) -> tuple[http.server.ThreadingHTTPServer, list[tuple[str, Path]], list[Path]]:
-    """A server (not started) for the local media of `env`: ``(server, routes, unmapped folders)``."""
-    port, routes, unmapped = serve_routes(env, port)
-    handler = type("_Handler", (_MediaHandler,), {"routes": routes})
-    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler), routes, unmapped
-
-
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from .web import make_server
+
     env = _env()
-    server, routes, unmapped = make_server(env, args.port)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    server, routes, unmapped = make_server(env, args.port, args.host)
+    base = f"http://{args.host}:{server.server_address[1]}"
     print(f"serving local media on {base} (Ctrl-C to stop)")
     for prefix, folder in routes:
         print(f"  {base}{prefix} -> {folder}")
@@ -637,6 +503,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print("[pxfs.public_urls]")
         for folder in unmapped:
             print(f'"{folder}" = "{base}{urllib.parse.quote(folder.as_posix())}"')
+    print(f"tables and galleries: {base}/")
     sys.stdout.flush()
     try:
         server.serve_forever(poll_interval=0.2)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import functools
 import http.client
 import http.server
 import json
@@ -43,6 +42,8 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, ClassVar, Self
+
+from .web._files import FileHandler, resolve_under
 
 __all__ = ["Azurite", "GcsEmulator", "HttpFileServer", "MotoServer", "SilentServer"]
 
@@ -513,91 +514,13 @@ class Azurite(_ProcessServer):
                 pass
 
 
-class _RangeRequestHandler(http.server.SimpleHTTPRequestHandler):
-    """``SimpleHTTPRequestHandler`` with single ``Range: bytes=...`` requests, no logging."""
+class _DirectoryHandler(FileHandler):
+    """Files below `directory` (no listings, no hidden files), through pxfs's one byte-range handler."""
 
-    _range: tuple[int, int] | None = None
+    directory: Path = Path(".")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
-        pass
-
-    def end_headers(self) -> None:
-        self.send_header("Accept-Ranges", "bytes")
-        super().end_headers()
-
-    def send_head(self) -> Any:
-        self._range = None
-        header = self.headers.get("Range")
-        path = self.translate_path(self.path)
-        if header is None or not os.path.isfile(path):
-            return super().send_head()
-        spec = _parse_range(header)
-        if spec is None:  # unparseable or several ranges: ignore it, as RFC 9110 allows
-            return super().send_head()
-        try:
-            f = open(path, "rb")  # noqa: SIM115 - returned to the base class, which closes it
-        except OSError:
-            return super().send_head()
-        stat = os.fstat(f.fileno())
-        size = stat.st_size
-        first, last = spec
-        if first is None:  # suffix range: the last `last` bytes
-            assert last is not None
-            first, last = max(0, size - last), size - 1
-        elif last is None or last >= size:
-            last = size - 1
-        if first >= size or first > last:
-            f.close()
-            self.send_response(http.HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
-            self.send_header("Content-Range", f"bytes */{size}")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return None
-        self.send_response(http.HTTPStatus.PARTIAL_CONTENT)
-        self.send_header("Content-Type", self.guess_type(path))
-        self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
-        self.send_header("Content-Length", str(last - first + 1))
-        self.send_header("Last-Modified", self.date_time_string(int(stat.st_mtime)))
-        self.end_headers()
-        f.seek(first)
-        self._range = (first, last)
-        return f
-
-    def copyfile(self, source: Any, outputfile: Any) -> None:
-        if self._range is None:
-            super().copyfile(source, outputfile)
-            return
-        remaining = self._range[1] - self._range[0] + 1
-        while remaining > 0:
-            chunk = source.read(min(64 * 1024, remaining))
-            if not chunk:
-                break
-            outputfile.write(chunk)
-            remaining -= len(chunk)
-
-
-def _parse_range(header: str) -> tuple[int | None, int | None] | None:
-    """Parse ``bytes=a-b`` / ``bytes=a-`` / ``bytes=-n``; ``None`` for anything else."""
-    unit, _, spec = header.strip().partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
-        return None
-    first_s, dash, last_s = spec.strip().partition("-")
-    if not dash:
-        return None
-    try:
-        first = int(first_s) if first_s.strip() else None
-        last = int(last_s) if last_s.strip() else None
-    except ValueError:
-        return None
-    if first is None and last is None:
-        return None
-    if first is None and last == 0:
-        return None
-    if (first is not None and first < 0) or (last is not None and last < 0):
-        return None
-    if first is not None and last is not None and last < first:
-        return None
-    return first, last
+    def file_for(self, path: str) -> Path | None:
+        return resolve_under(self.directory, path.lstrip("/"))
 
 
 class HttpFileServer:
@@ -647,7 +570,7 @@ class HttpFileServer:
             return self
         if not self.directory.is_dir():
             raise NotADirectoryError(f"HttpFileServer: {self.directory} is not a directory")
-        handler = functools.partial(_RangeRequestHandler, directory=str(self.directory))
+        handler = type("_Handler", (_DirectoryHandler,), {"directory": self.directory})
         self._server = http.server.ThreadingHTTPServer((self.host, 0), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
