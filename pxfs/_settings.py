@@ -48,7 +48,7 @@ _ROWS = [
     Setting("r2_profile", str, None, "AWS credentials profile used for r2:// URIs"),
     Setting("request_timeout", float, 20.0, "seconds one storage request may take before it is retried or fails"),
     Setting("retries", int, 1, "retries of a failed storage request; a dead endpoint fails after about (retries+1) x request_timeout plus a few seconds of backoff", minimum=0),
-    Setting("s3_direct_put", bool, True, "send S3 uploads as pxfs's own PutObject requests, signed exactly as botocore signs them (checked per bucket) at a third of botocore's client CPU; false: every request through s3fs"),
+    Setting("s3_direct_put", bool, True, "S3 (and r2, b2, tigris, aliases) batch uploads and presigned URLs through obstore (Rust object_store), built from the same endpoint, region, profile and TLS settings as s3fs, at about a quarter of botocore's client CPU; false: every request through s3fs/botocore"),
     Setting("s3_endpoint_url", str, None, "S3 endpoint (else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's endpoint_url)"),
     Setting("s3_profile", str, None, "AWS credentials profile used for s3:// URIs"),
     Setting("show_progress", bool, True, "progress bars in materialize() (only when writing to a terminal)"),

@@ -209,19 +209,22 @@ def container_sas(azurite: Azurite, container: str) -> str:
     ))
 
 
-# -- S3 direct PutObject signer, GOOGLE_APPLICATION_CREDENTIALS holding the key itself ------
+# -- obstore's S3 settings and credentials, GOOGLE_APPLICATION_CREDENTIALS holding the key itself --
 
 
-def test_the_put_signers_repr_shows_no_secret() -> None:
-    from pxfs.storage._s3put import _Signer
+def test_the_obstore_settings_repr_shows_no_secret() -> None:
+    from botocore.credentials import Credentials
 
-    signer = _Signer(scheme="http", netloc="127.0.0.1:9000", path_prefix="/b/", key_id=AWS_KEY_ID, secret=AWS_SECRET,
-                     region="us-east-1", token=AWS_TOKEN, signed=("host", "x-amz-date"), unsigned_payload=False,
-                     expires_at=0.0)
-    signer.sign("k.jpg", "UNSIGNED-PAYLOAD", None, "20260101T000000Z")  # derives and keeps a signing key
-    shown = repr(signer)
-    assert AWS_SECRET not in shown and AWS_TOKEN not in shown and "_keys" not in shown
-    assert "us-east-1" in shown and "127.0.0.1:9000" in shown
+    from pxfs.storage._s3store import ObstoreS3, S3Settings, _Credentials
+
+    creds = _Credentials(Credentials(AWS_KEY_ID, AWS_SECRET, AWS_TOKEN))
+    assert creds()["secret_access_key"] == AWS_SECRET  # what obstore is given
+    settings = S3Settings(endpoint_url=f"http://u:{PROXY_PASSWORD}@127.0.0.1:9000", region="us-east-1",
+                          virtual_hosted=False, verify=True, proxy_url=None, connect_timeout=5, request_timeout=20,
+                          retries=1, concurrency=64, unsigned_payload=False, credentials=creds)
+    for shown in (repr(creds), repr(settings), repr(ObstoreS3(settings))):
+        assert AWS_SECRET not in shown and AWS_TOKEN not in shown and PROXY_PASSWORD not in shown
+    assert "127.0.0.1:9000" in repr(settings) and "us-east-1" in repr(settings)
 
 
 GCS_KEY = "-----BEGIN PRIVATE KEY-----\\npxfs-gcs-private-key-Yt5Rq\\n-----END PRIVATE KEY-----\\n"

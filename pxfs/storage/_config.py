@@ -156,5 +156,5 @@ class StorageConfig:
     # about (retries + 1) * request_timeout.
     request_timeout: float = 20.0
     retries: int = 1
-    # Small S3 uploads by pxfs's own signed http.client requests (see _s3put).
+    # S3 batch uploads and presigned URLs by obstore (see _s3store); False: all by s3fs.
     s3_direct_put: bool = True

@@ -1,8 +1,10 @@
 """S3 and every S3-compatible scheme (r2, b2, tigris, user aliases): s3fs on aiobotocore.
 
-What this module adds to s3fs (see PITFALLS.md): SigV4 presigned URLs, path-style
-addressing for local endpoints, bounded requests (no ``Expect: 100-continue`` hang, one
-retrying layer: botocore's), and errors that name the bucket and the endpoint.
+What this module adds to s3fs (see PITFALLS.md): path-style addressing for local
+endpoints, bounded requests (no ``Expect: 100-continue`` hang, one retrying layer:
+botocore's), errors that name the bucket and the endpoint, and an obstore companion
+(:mod:`._s3store`) built from the same resolved settings for batch uploads and presigned
+URLs (``s3_direct_put = false`` leaves both to s3fs).
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ def filesystem(loc: Location, config: StorageConfig) -> s3fs.S3FileSystem:
     )
     fs.retries = 1  # exactly one layer retries: botocore's, configured above
     _connect(fs, loc)
+    if config.s3_direct_put:
+        from ._s3store import S3Settings, attach
+
+        settings = S3Settings.resolve(fs.s3, spec.profile, client_kwargs, config)
+        if settings is not None:
+            attach(fs, settings)
     return fs
 
 
@@ -113,42 +121,54 @@ def _connect(fs: s3fs.S3FileSystem, loc: Location) -> None:
 
 
 def direct_writer(fs: s3fs.S3FileSystem, loc: Location, config: StorageConfig) -> Any:
-    """The fast PutObject path for `fs` (see :mod:`._s3put`), or None where it does not apply."""
-    from ._s3put import DirectPut
+    """Uploads by obstore (see :mod:`._s3store`), s3fs for what obstore leaves; None
+    without an obstore companion (``s3_direct_put = false``)."""
+    from ._s3store import attached
 
-    return DirectPut.for_filesystem(fs, config)
+    fast = attached(fs)
+    return None if fast is None else _ObstoreWriter(fs, fast)
+
+
+class _ObstoreWriter:
+    """:class:`._storage._FsspecWriter`'s interface: ``write_now`` sends from the calling
+    thread through obstore; ``write`` (fsspec's loop) is s3fs, for what obstore declined."""
+
+    def __init__(self, fs: s3fs.S3FileSystem, fast: Any) -> None:
+        self.fs = fs
+        self.fast = fast
+
+    def write_now(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> bool:
+        if set(kwargs) - {"ContentType"}:
+            return False
+        return bool(self.fast.put(target, data, kwargs.get("ContentType")))
+
+    async def write(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> None:
+        await self.fs._pipe_file(target.path, data, **kwargs)  # fsspec's async API
 
 
 def signed_url(fs: s3fs.S3FileSystem, loc: Location, expires_in: int) -> str:
-    """A SigV4 presigned GET URL."""
-    return str(fs.url(loc.path, expires=expires_in))
+    """A SigV4 presigned GET URL (obstore's, else botocore's)."""
+    return signed_urls(fs, [loc], expires_in)[0]
 
 
 def signed_urls(fs: s3fs.S3FileSystem, locs: list[Location], expires_in: int) -> list[str]:
-    """Presigned GET URLs for many objects: botocore signs one per bucket, we sign the rest.
+    """Presigned GET URLs for many objects: obstore signs them (about 50,000 a second),
+    botocore the keys obstore would re-encode, or all without an obstore companion."""
+    from ._s3store import attached
 
-    Our signer checks itself against botocore's URL first (see :mod:`._sigv4`) and any
-    doubt falls back to botocore, one URL at a time.
-    """
-    from fsspec.asyn import sync
-
-    from ._sigv4 import BatchSigner
-
-    signers: dict[str, BatchSigner | None] = {}
-    out = []
-    for loc in locs:
-        if loc.bucket not in signers:
-            first = signed_url(fs, loc, expires_in)
-            try:
-                creds = sync(fs.loop, fs.s3._request_signer._credentials.get_frozen_credentials)
-                signers[loc.bucket] = BatchSigner(first, loc.bucket, loc.key, creds.secret_key)
-            except Exception:  # unknown layout or credentials: botocore for this bucket
-                signers[loc.bucket] = None
-            out.append(first)
-            continue
-        signer = signers[loc.bucket]
-        out.append(signer.sign(loc.key) if signer is not None else signed_url(fs, loc, expires_in))
-    return out
+    fast = attached(fs)
+    out: list[str | None] = [None] * len(locs)
+    by_bucket: dict[str, list[int]] = {}
+    for i, loc in enumerate(locs):
+        if fast is not None and fast.usable(loc):
+            by_bucket.setdefault(loc.bucket, []).append(i)
+        else:
+            out[i] = str(fs.url(loc.path, expires=expires_in))
+    for items in by_bucket.values():
+        assert fast is not None
+        for i, url in zip(items, fast.sign([locs[i] for i in items], expires_in)):
+            out[i] = url
+    return [str(u) for u in out]
 
 
 def write_kwargs(content_type: str | None) -> dict[str, Any]:

@@ -103,7 +103,7 @@ class Storage:
     def _writer(self, loc: Location, fs: Any) -> Any:
         """What stores small objects at `loc`'s backend (see :class:`_FsspecWriter`).
 
-        A backend may offer a faster path than fsspec's ``_pipe_file`` (S3: see _s3put).
+        A backend may offer a faster path than fsspec's ``_pipe_file`` (S3: obstore, see _s3store).
         """
         key = self._fs_key(loc)
         writer = self._writers.get(key)
@@ -284,8 +284,8 @@ class Storage:
                     results[i] = err
                     failed.append(err)
 
-        # Each worker thread loads, hashes and sends one source at a time: the direct S3
-        # path sends from the thread itself; async filesystems run on fsspec's loop.
+        # Each worker thread loads, hashes and sends one source at a time: obstore (S3)
+        # sends from the thread itself; async filesystems run on fsspec's loop.
         threads = self._threads()
         if isinstance(sources, Sized):  # no idle workers for a small batch (one put())
             limit = max(1, min(limit, len(sources)))
@@ -416,7 +416,7 @@ class Storage:
         return None
 
     def urls(self, uris: Sequence[str | None], expires_in: int = 3600) -> list[str | None]:
-        """:meth:`url` for many URIs (None stays None); S3 batches are signed fast (see _sigv4)."""
+        """:meth:`url` for many URIs (None stays None); S3 batches are signed by obstore (see _s3store)."""
         out: list[str | None] = [None] * len(uris)
         batches: dict[tuple[int, str], tuple[Any, Location, list[tuple[int, Location]]]] = {}
         for i, uri in enumerate(uris):

@@ -1,12 +1,10 @@
-"""S3 uploads by pxfs's own PutObject requests (pxfs/storage/_s3put.py), against moto.
+"""S3 uploads and presigned URLs by obstore (pxfs/storage/_s3store.py), against moto and
+small misbehaving endpoints on 127.0.0.1.
 
-moto accepts any signature, so two kinds of test:
-
-- on the wire (moto's request recorder): one PUT per object, the first by botocore and
-  the rest by pxfs, carrying the profile's key id; bytes and Content-Type arrive; errors
-  and fallbacks behave as they do through s3fs;
-- the signature itself, against botocore's signer for the same request, for path-style
-  and virtual-hosted endpoints, other regions, session tokens and unsigned payloads.
+moto accepts any signature (tests/backends/test_s3rver.py checks them against s3rver), so
+these tests look at the wire (moto's request recorder): one PUT per object, sent by obstore
+with the profile's key id; bytes and Content-Type arrive; and what moto never answers
+(503 SlowDown, 403, a 301/307 redirect, 400 ExpiredToken) ends as botocore would end it.
 """
 
 from __future__ import annotations
@@ -25,9 +23,8 @@ from typing import Any
 import pytest
 
 from pxfs.env import Env
-from pxfs.errors import BucketNotFoundError, EndpointUnreachableError
+from pxfs.errors import AccessDeniedError, BucketNotFoundError, EndpointUnreachableError, StorageError
 from pxfs.storage import Storage
-from pxfs.storage._s3put import _Signer
 from pxfs.testing import MotoServer
 
 from .test_s3 import PROFILES, configure
@@ -85,7 +82,11 @@ def by_botocore(entry: dict[str, Any]) -> bool:
     return "Botocore" in entry["headers"].get("User-Agent", "")
 
 
-def test_one_put_per_object_and_all_but_the_first_without_botocore(
+def by_obstore(entry: dict[str, Any]) -> bool:
+    return "object_store" in entry["headers"].get("User-Agent", "")
+
+
+def test_one_put_per_object_all_by_obstore(
     moto: RecordingMoto, storage: Storage, tmp_path: Path
 ) -> None:
     sources = images(tmp_path / "src", 20)
@@ -93,7 +94,7 @@ def test_one_put_per_object_and_all_but_the_first_without_botocore(
     stored = storage.put_many(sources, "s3://direct/media/")
     puts = moto.puts()
     assert len(puts) == 20  # one request per object, none retried, no probe
-    assert sum(by_botocore(e) for e in puts) == 1
+    assert all(by_obstore(e) for e in puts)
     for entry in puts:
         auth = entry["headers"]["Authorization"]
         assert f"Credential={PROFILES['s3']}/" in auth  # the profile's key, as botocore would use
@@ -109,7 +110,7 @@ def test_one_put_per_object_and_all_but_the_first_without_botocore(
 def test_https_with_botocores_ca_bundle(
     tmp_path: Path, _isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Over TLS, pxfs's requests verify the server as botocore does (here: AWS_CA_BUNDLE)."""
+    """Over TLS, obstore verifies the server with botocore's CA bundle (here: AWS_CA_BUNDLE)."""
     import trustme
 
     ca = trustme.CA()
@@ -127,21 +128,26 @@ def test_https_with_botocores_ca_bundle(
         moto.start_recording()
         stored = storage.put_many(sources, "s3://direct/tls/")
         puts = moto.puts()
-        assert len(puts) == 12 and sum(by_botocore(e) for e in puts) == 1
+        assert len(puts) == 12 and all(by_obstore(e) for e in puts)
+        url = storage.url(stored[0].uri)
+        assert OPENER.open(url).read() == sources[0].read_bytes()
         fs = storage.filesystem(storage.location("s3://direct/"))
         assert [fs.cat_file(storage.location(s.uri).path) for s in stored] == [p.read_bytes() for p in sources]
 
 
-def test_later_batches_skip_botocore_entirely(moto: RecordingMoto, storage: Storage, tmp_path: Path) -> None:
-    sources = images(tmp_path / "src", 10)
-    storage.put_many(sources[:2], "s3://direct/a/")
-    moto.start_recording()
-    storage.put_many(sources, "s3://direct/b/")
-    puts = moto.puts()
-    assert len(puts) == 10 and not any(by_botocore(e) for e in puts)
+def test_presigned_urls_by_obstore_are_fetched_by_plain_get(
+    moto: RecordingMoto, storage: Storage, tmp_path: Path
+) -> None:
+    sources = images(tmp_path / "src", 3)
+    stored = storage.put_many(sources, "s3://direct/u/", name_prefixes=["a b/", "é+=/", ""])
+    urls = storage.urls([s.uri for s in stored] + [None], expires_in=600)
+    assert urls[-1] is None
+    for src, url in zip(sources, urls):
+        assert url is not None and "X-Amz-Expires=600" in url and f"X-Amz-Credential={PROFILES['s3']}%2F" in url
+        assert OPENER.open(url).read() == src.read_bytes()
 
 
-def test_disabled_by_setting_sends_everything_through_botocore(
+def test_disabled_by_setting_sends_everything_through_s3fs(
     moto: RecordingMoto, storage: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PXFS_S3_DIRECT_PUT", "false")
@@ -150,30 +156,31 @@ def test_disabled_by_setting_sends_everything_through_botocore(
     storage.put_many(images(tmp_path / "src", 5), "s3://direct/off/")
     puts = moto.puts()
     assert len(puts) == 5 and all(by_botocore(e) for e in puts)
+    url = storage.url(storage.location("s3://direct/off/x.jpg"))
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url  # botocore's SigV4, not SigV2
 
 
-def test_keys_outside_the_plain_alphabet_go_through_botocore(
-    moto: RecordingMoto, storage: Storage, tmp_path: Path
-) -> None:
+def test_keys_obstore_would_reencode_go_through_s3fs(moto: RecordingMoto, storage: Storage, tmp_path: Path) -> None:
     sources = images(tmp_path / "src", 4)
-    storage.put_many(sources[:1], "s3://direct/warm/")
     moto.start_recording()
-    stored = storage.put_many(sources, "s3://direct/odd/", name_prefixes="a b+c=é/")
+    stored = storage.put_many(sources[:2], "s3://direct/odd/", name_prefixes="a b+c=é/")
+    stored += storage.put_many(sources[2:], "s3://direct/odd/", name_prefixes="100%/")
     puts = moto.puts()
-    assert len(puts) == 4 and all(by_botocore(e) for e in puts)
+    assert len(puts) == 4 and [by_obstore(e) for e in puts].count(True) == 2
     fs = storage.filesystem(storage.location("s3://direct/"))
     assert [fs.cat_file(storage.location(s.uri).path) for s in stored] == [p.read_bytes() for p in sources]
+    assert [OPENER.open(u).read() for u in storage.urls([s.uri for s in stored])] == [p.read_bytes() for p in sources]
 
 
-def test_missing_bucket_after_calibration_names_it(moto: RecordingMoto, storage: Storage, tmp_path: Path) -> None:
+def test_missing_bucket_names_it(moto: RecordingMoto, storage: Storage, tmp_path: Path) -> None:
     sources = images(tmp_path / "src", 3)
     storage.put_many(sources[:1], "s3://direct/x/")
-    moto.reset()  # the bucket is gone; the next objects take pxfs's path
+    moto.reset()  # the bucket is gone: obstore's 404
     with pytest.raises(BucketNotFoundError, match="'direct' does not exist"):
         storage.put_many(sources, "s3://direct/x/")
 
 
-def test_dead_endpoint_after_calibration_fails_fast(moto: RecordingMoto, storage: Storage, tmp_path: Path) -> None:
+def test_dead_endpoint_fails_fast(moto: RecordingMoto, storage: Storage, tmp_path: Path) -> None:
     sources = images(tmp_path / "src", 3)
     storage.put_many(sources[:1], "s3://direct/x/")
     endpoint = moto.endpoint_url
@@ -184,103 +191,41 @@ def test_dead_endpoint_after_calibration_fails_fast(moto: RecordingMoto, storage
     assert time.monotonic() - t0 < 15
 
 
-# -- the signature, against botocore's ------------------------------------------------
-
-
-class _Captured(Exception):
-    pass
-
-
-def botocore_put(endpoint: str | None, region: str, key: str, body: bytes, *, token: str | None = None,
-                 path_style: bool = True, content_type: str | None = "image/jpeg",
-                 payload_signing: bool | None = None) -> tuple[str, dict[str, str]]:
-    """The PutObject request botocore signs (captured before it is sent)."""
-    import botocore.session
-    from botocore.config import Config
-
-    session = botocore.session.get_session()
-    s3: dict[str, Any] = {"addressing_style": "path" if path_style else "virtual"}
-    if payload_signing is not None:
-        s3["payload_signing_enabled"] = payload_signing
-    client = session.create_client(
-        "s3", region_name=region, endpoint_url=endpoint, aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", aws_session_token=token,
-        config=Config(signature_version="s3v4", s3=s3, request_checksum_calculation="when_required"),
-    )
-    box: list[tuple[str, dict[str, str]]] = []
-
-    def capture(request: Any, **_: Any) -> None:
-        box.append((request.url, {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}))
-        raise _Captured
-
-    client.meta.events.register("before-send.s3.PutObject", capture)
-    kwargs = {"ContentType": content_type} if content_type else {}
-    with pytest.raises(_Captured):
-        client.put_object(Bucket="my-bucket", Key=key, Body=body, **kwargs)
-    return box[0]
-
-
-@pytest.mark.parametrize("endpoint,region,path_style,token,payload_signing", [
-    ("http://127.0.0.1:9000", "us-east-1", True, None, None),
-    ("http://127.0.0.1:9000", "us-east-1", True, "FwoGZXIvYXdzEXAMPLETOKEN", None),
-    (None, "eu-west-1", False, None, None),  # https, virtual-hosted, default endpoint
-    (None, "eu-west-1", False, "FwoGZXIvYXdzEXAMPLETOKEN", True),
-    ("https://acct.r2.cloudflarestorage.com", "auto", True, None, None),
-])
-def test_signature_equals_botocores(
-    endpoint: str | None, region: str, path_style: bool, token: str | None, payload_signing: bool | None
-) -> None:
-    secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-    first = b"first object"
-    url, headers = botocore_put(endpoint, region, "media/0a1b.jpg", first, token=token,
-                                path_style=path_style, payload_signing=payload_signing)
-    signer = _Signer.from_request(url, headers, "my-bucket", "media/0a1b.jpg", first, secret)
-
-    # Another key, body, content type and second: the same headers as botocore's.
-    time.sleep(1.1)
-    body = b"second object" * 100
-    for key, ctype in [("media/ff00.png", "image/png"), ("p/q/r_s-t~u.v.webp", None)]:
-        url2, theirs = botocore_put(endpoint, region, key, body, token=token, path_style=path_style,
-                                    content_type=ctype, payload_signing=payload_signing)
-        payload = theirs["X-Amz-Content-SHA256"]
-        assert payload in ("UNSIGNED-PAYLOAD", hashlib.sha256(body).hexdigest())
-        ours = signer.sign(key, payload, ctype, theirs["X-Amz-Date"])
-        assert url2 == f"{signer.scheme}://{signer.netloc}{signer.path(key)}"
-        assert ours["Authorization"] == theirs["Authorization"]
-        for name in ("X-Amz-Date", "X-Amz-Content-SHA256", "X-Amz-Security-Token", "Content-Type"):
-            assert ours.get(name) == theirs.get(name)
-
-
-def test_a_request_we_would_sign_differently_is_refused() -> None:
-    url, headers = botocore_put("http://127.0.0.1:9000", "us-east-1", "k.jpg", b"x")
-    with pytest.raises(ValueError, match="differs"):
-        _Signer.from_request(url, headers, "my-bucket", "k.jpg", b"x", "another secret")
-    headers = dict(headers, Authorization=headers["Authorization"].replace(
-        "SignedHeaders=", "SignedHeaders=content-md5;"))
-    with pytest.raises(ValueError, match="do not reproduce"):
-        _Signer.from_request(url, headers, "my-bucket", "k.jpg", b"x", "secret")
-
-
 # -- retries and refusals, which moto never produces -------------------------------------
 
 
 class PickyS3(http.server.BaseHTTPRequestHandler):
-    """A PutObject-only S3 endpoint that misbehaves on purpose (moto cannot): the first PUT
-    of every key gets ``503 SlowDown``; with ``refuse_pxfs``, any PUT not sent by botocore
-    gets ``403 SignatureDoesNotMatch``. Stored bodies and the requests seen are kept."""
+    """A PutObject-only S3 endpoint that misbehaves on purpose (moto cannot). ``mode``:
 
-    refuse_pxfs = False
+    - ``slowdown``: the first PUT of every key gets ``503 SlowDown``;
+    - ``refuse``: a PUT not sent by botocore gets ``403 SignatureDoesNotMatch``;
+    - ``expired`` / ``expired_obstore``: ``400 ExpiredToken`` for every PUT / obstore's only;
+    - ``redirect301`` / ``redirect307``: a redirect to ``target`` (moto) with S3's error body.
+
+    Stored bodies and the requests seen (path, sent by botocore, status) are kept.
+    """
+
+    mode = "slowdown"
+    target = ""
+    endpoint = ""
     stored: dict[str, bytes]
-    seen: list[tuple[str, bool, int]]  # (path, sent by botocore, status)
+    seen: list[tuple[str, bool, int]]
     lock = threading.Lock()
 
     def do_PUT(self) -> None:  # noqa: N802 - http.server's name
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         botocore = "Botocore" in self.headers.get("User-Agent", "")
+        headers: dict[str, str] = {}
         with self.lock:
-            if self.refuse_pxfs and not botocore:
+            if self.mode == "refuse" and not botocore:
                 status, code = 403, "SignatureDoesNotMatch"
-            elif not any(p == self.path for p, _, s in self.seen if s == 503):
+            elif self.mode == "expired" or (self.mode == "expired_obstore" and not botocore):
+                status, code = 400, "ExpiredToken"
+            elif self.mode.startswith("redirect"):
+                status = int(self.mode[-3:])
+                code = "PermanentRedirect" if status == 301 else "TemporaryRedirect"
+                headers = {"Location": self.target + self.path, "x-amz-bucket-region": "us-east-1"}
+            elif self.mode == "slowdown" and not any(p == self.path for p, _, s in self.seen if s == 503):
                 status, code = 503, "SlowDown"
             else:
                 status, code = 200, ""
@@ -289,6 +234,8 @@ class PickyS3(http.server.BaseHTTPRequestHandler):
         payload = f"<Error><Code>{code}</Code><Message>on purpose</Message></Error>".encode() if code else b""
         self.send_response(status)
         self.send_header("Content-Length", str(len(payload)))
+        for name, value in headers.items():
+            self.send_header(name, value)
         if status == 200:
             self.send_header("ETag", '"0"')
         self.end_headers()
@@ -307,7 +254,8 @@ def picky(_isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAPICKY")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("PXFS_S3_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    handler.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setenv("PXFS_S3_ENDPOINT_URL", handler.endpoint)
     monkeypatch.setenv("PXFS_RETRIES", "1")
     try:
         yield handler
@@ -316,20 +264,20 @@ def picky(_isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type
         server.server_close()
 
 
-def test_throttled_puts_are_retried_by_pxfs_too(picky: type[PickyS3]) -> None:
+def test_throttled_puts_are_retried_once_by_obstore(picky: type[PickyS3]) -> None:
     blobs = [f"object {i}".encode() * 50 for i in range(12)]
     stored = Env.reset().storage.put_many(blobs, "s3://picky/t/", concurrency=4)
     assert sorted(picky.stored.values()) == sorted(blobs)
     assert all(picky.stored[f"/picky/t/{s.uri.rsplit('/', 1)[1]}"] == b for s, b in zip(stored, blobs))
     by_path: dict[str, list[int]] = {}
-    for path, _, status in picky.seen:
+    for path, botocore, status in picky.seen:
         by_path.setdefault(path, []).append(status)
+        assert not botocore  # obstore's own retry (RetryConfig), no second layer
     assert all(statuses == [503, 200] for statuses in by_path.values())  # exactly one retry each
-    assert sum(1 for _, botocore, _ in picky.seen if not botocore) >= 2 * (len(blobs) - 4)
 
 
 def test_a_refused_signature_falls_back_to_botocore(picky: type[PickyS3]) -> None:
-    picky.refuse_pxfs = True
+    picky.mode = "refuse"
     blobs = [f"object {i}".encode() * 50 for i in range(8)]
     Env.reset().storage.put_many(blobs, "s3://picky/r/", concurrency=2)
     assert sorted(picky.stored.values()) == sorted(blobs)
@@ -337,3 +285,45 @@ def test_a_refused_signature_falls_back_to_botocore(picky: type[PickyS3]) -> Non
     assert refused and not any(botocore for _, botocore, status in picky.seen if status == 403)
     for path in refused:  # each refused object was then stored through botocore
         assert any(p == path and botocore and s == 200 for p, botocore, s in picky.seen)
+
+
+def outcome(storage: Storage, blobs: list[bytes], dest: str) -> tuple[str, str]:
+    """("ok", "") or (error class, message with `dest` made neutral)."""
+    try:
+        storage.put_many(blobs, dest, concurrency=2)
+    except Exception as e:
+        return type(e).__name__, str(e).replace(dest.rstrip("/"), "DEST")
+    return "ok", ""
+
+
+@pytest.mark.parametrize("mode", ["redirect301", "redirect307", "expired", "expired_obstore"])
+def test_redirects_and_expired_tokens_end_as_botocore_ends_them(
+    mode: str, picky: type[PickyS3], moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """obstore follows no redirect and reports a 400 without its code: such an object goes
+    through s3fs/botocore, so the user sees what pxfs showed before obstore (the same
+    outcome as with ``s3_direct_put = false``): stored, or botocore's error worded by pxfs."""
+    picky.mode, picky.target = mode, moto_server.endpoint_url
+    moto_server.create_bucket("picky")
+    blobs = [f"object {i} {mode}".encode() * 50 for i in range(4)]
+    monkeypatch.setenv("PXFS_S3_DIRECT_PUT", "false")
+    expected = outcome(Env.reset().storage, blobs, "s3://picky/before/")
+    assert not any(not botocore for _, botocore, _ in picky.seen)
+    picky.seen.clear()
+    monkeypatch.setenv("PXFS_S3_DIRECT_PUT", "true")
+    storage = Env.reset().storage
+    t0 = time.monotonic()
+    got = outcome(storage, blobs, f"s3://picky/after-{mode}/")
+    assert time.monotonic() - t0 < 15
+    assert got == expected
+    assert any(not botocore for _, botocore, _ in picky.seen)  # obstore tried first
+    assert any(botocore for _, botocore, _ in picky.seen)  # botocore decided
+    if mode == "expired":
+        assert got[0] == "AccessDeniedError" and "ExpiredToken" in got[1]
+    if mode == "expired_obstore":  # botocore's credentials work: stored
+        assert got == ("ok", "") and len(picky.stored) == 2 * len(blobs)
+    if mode.startswith("redirect") and got[0] == "ok":  # followed to moto, which holds the bytes
+        import s3fs
+
+        moto_fs = s3fs.S3FileSystem(endpoint_url=moto_server.endpoint_url, key="k", secret="s", skip_instance_cache=True)
+        assert sorted(moto_fs.cat_file(p) for p in moto_fs.ls(f"picky/after-{mode}/")) == sorted(blobs)
