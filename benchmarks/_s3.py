@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import sys
+import urllib.request
+from pathlib import Path
 from typing import Any
 
-__all__ = ["ensure_bucket"]
+from pxfs.testing import MotoServer
+
+__all__ = ["CountingMoto", "ensure_bucket"]
+
+
+class CountingMoto(MotoServer):
+    """moto_server counting the requests it serves (see ``_counting_moto.py``)."""
+
+    def _command(self, port: int) -> list[str]:
+        script = str(Path(__file__).with_name("_counting_moto.py"))
+        return [sys.executable, script, "-H", self.host, "-p", str(port), *self.extra_args]
+
+    def requests(self) -> dict[str, int]:
+        """Requests served so far, by HTTP method."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(f"{self.endpoint_url}/pxfs-bench/requests", timeout=10) as r:
+            return {str(k): int(v) for k, v in json.loads(r.read()).items()}
 
 
 def ensure_bucket(fs: Any, bucket: str) -> None:

@@ -13,9 +13,9 @@ from typing import Any, Iterable
 
 from . import w8
 
-SYSTEMS = ["pxfs", "s3fs", "script", "pixeltable", "daft"]
+SYSTEMS = ["pxfs", "s3fs", "obstore", "script", "pixeltable", "daft"]
 LABELS = {
-    "pxfs": "pxfs", "s3fs": "s3fs (W1 ceiling)", "script": "hand-written script",
+    "pxfs": "pxfs", "s3fs": "raw s3fs (W1)", "obstore": "raw obstore (W1)", "script": "hand-written script",
     "pixeltable": "Pixeltable 0.7.21", "daft": "Daft",
 }
 
@@ -56,7 +56,7 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for name in ("pxfs", "s3fs", "fsspec", "aiobotocore", "botocore", "duckdb", "pillow", "moto"):
+    for name in ("pxfs", "s3fs", "obstore", "fsspec", "aiobotocore", "botocore", "duckdb", "pillow", "moto"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
@@ -89,6 +89,12 @@ def peak_rss(records: list[dict[str, Any]], system: str, workload: str, n: int) 
     return _med(rss(r) for r in records if r["system"] == system and r["workload"] == workload and r["n"] == n)
 
 
+def ceiling(records: list[dict[str, Any]], workload: str, n: int) -> float | None:
+    """The W1 ceiling (``W1in`` / ``W1out``): the faster of raw s3fs and raw obstore."""
+    rates = [v for v in (pick(records, s, workload, "rows_per_s", n) for s in ("s3fs", "obstore")) if v]
+    return max(rates) if rates else None
+
+
 def ns(results: dict[str, Any]) -> list[int]:
     return list(results["meta"]["n"])
 
@@ -107,7 +113,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"target": name, "value": value, "met": ok, "figure": shown if value is not None else "not measured"})
 
     for n in ns(results):
-        w3, w1 = pick(rec, "pxfs", "W3", "rows_per_s", n), pick(rec, "s3fs", "W1out", "rows_per_s", n)
+        w3, w1 = pick(rec, "pxfs", "W3", "rows_per_s", n), ceiling(rec, "W1out", n)
         px = pick(rec, "pixeltable", "W3", "rows_per_s", n)
         r = w3 / px if w3 and px else None
         add(f"W3 >= 3x Pixeltable rows/s (N={n:,})", r, r >= 3 if r else None,
@@ -116,10 +122,22 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         add(f"W3 >= 0.8x W1 ceiling (N={n:,})", r, r >= 0.8 if r else None,
             f"{r:.2f}x ({w3:,.0f} vs {w1:,.0f} rows/s)" if r else "")
     for n in ns(results):
-        w2, w1 = pick(rec, "pxfs", "W2", "rows_per_s", n), pick(rec, "s3fs", "W1in", "rows_per_s", n)
+        w2, w1 = pick(rec, "pxfs", "W2", "rows_per_s", n), ceiling(rec, "W1in", n)
         r = w2 / w1 if w2 and w1 else None
         add(f"W2 >= 0.9x W1 ceiling (N={n:,})", r, r >= 0.9 if r else None,
             f"{r:.2f}x ({w2:,.0f} vs {w1:,.0f} rows/s)" if r else "")
+    for n in ns(results):  # issue 12
+        for w in ("W2", "W3"):
+            mine, daft = pick(rec, "pxfs", w, "rows_per_s", n), pick(rec, "daft", w, "rows_per_s", n)
+            r = mine / daft if mine and daft else None
+            add(f"{w} >= 1.1x Daft rows/s (N={n:,})", r, r >= 1.1 if r else None,
+                f"{r:.2f}x ({mine:,.0f} vs {daft:,.0f} rows/s)" if r else "")
+            q = pick(rec, "pxfs", w, "requests_per_object", n)
+            add(f"{w} exactly 1 request per stored object (N={n:,})", q, q == 1.0 if q is not None else None,
+                f"{q:.3f}" if q is not None else "")
+            m, d = peak_rss(rec, "pxfs", w, n), peak_rss(rec, "daft", w, n)
+            add(f"{w} peak RSS <= Daft's (N={n:,})", m, m <= d if m and d else None,
+                f"{m:.0f} vs {d:.0f} MB" if m and d else "")
     for n in ns(results):
         s = pick(rec, "pxfs", "W4", "seconds", n)
         add(f"W4 < 0.5 s (N={n:,})", s, s < 0.5 if s is not None else None, f"{s:.3f} s" if s is not None else "")
@@ -168,11 +186,12 @@ def markdown(results: dict[str, Any]) -> str:
             "| system | W1 ceiling, inputs | W2 ingest | W1 ceiling, outputs | W3 compute + store | W4 limit(10) | W7 RSS W2 / W3 |",
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
-        w1in, w1out = pick(rec, "s3fs", "W1in", "rows_per_s", n), pick(rec, "s3fs", "W1out", "rows_per_s", n)
+        w1in, w1out = ceiling(rec, "W1in", n), ceiling(rec, "W1out", n)
         px2, px3 = pick(rec, "pxfs", "W2", "rows_per_s", n), pick(rec, "pxfs", "W3", "rows_per_s", n)
         for s in syss:
-            if s in ("s3fs",):
-                cells = [_rate(w1in), "", _rate(w1out), "", "", ""]
+            if s in ("s3fs", "obstore"):
+                cells = [_rate(pick(rec, s, "W1in", "rows_per_s", n)), "", _rate(pick(rec, s, "W1out", "rows_per_s", n)),
+                         "", "", ""]
             else:
                 w2, w3 = pick(rec, s, "W2", "rows_per_s", n), pick(rec, s, "W3", "rows_per_s", n)
                 if s == "pxfs":
@@ -187,6 +206,17 @@ def markdown(results: dict[str, Any]) -> str:
                 cells = ["", c2, "", c3, "" if w4 is None else f"{w4:.3f} s", mem]
             if any(cells):
                 lines.append(f"| {LABELS[s]} | " + " | ".join(cells) + " |")
+        lines += ["", f"Client cost per stored object, N = {n:,} (medians; CPU of the client process tree "
+                  "during the timed part; requests counted by the S3 server over the whole child)", "",
+                  "| system | W1 in CPU ms | W1 in req | W2 CPU ms | W2 req | W1 out CPU ms | W1 out req | "
+                  "W3 CPU ms | W3 req |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for s in syss:
+            cost = []
+            for w in ("W1in", "W2", "W1out", "W3"):
+                c, q = pick(rec, s, w, "client_cpu_ms_per_object", n), pick(rec, s, w, "requests_per_object", n)
+                cost += ["" if c is None else f"{c:.2f}", "" if q is None else f"{q:.3f}"]
+            if any(cost):
+                lines.append(f"| {LABELS[s]} | " + " | ".join(cost) + " |")
         lines.append("")
     w5rows = meta.get("w5_rows", 100_000)
     lines += [
@@ -258,7 +288,7 @@ def w9_markdown(results: dict[str, Any]) -> list[str]:
 # chart
 # ---------------------------------------------------------------------------------------
 
-_COLORS = {"pxfs": "#1f77b4", "s3fs": "#7f7f7f", "script": "#2ca02c", "pixeltable": "#d62728", "daft": "#9467bd"}
+_COLORS = {"pxfs": "#1f77b4", "s3fs": "#7f7f7f", "obstore": "#bcbd22", "script": "#2ca02c", "pixeltable": "#d62728", "daft": "#9467bd"}
 
 
 def chart(results: dict[str, Any], path: Path) -> Path | None:
@@ -275,7 +305,7 @@ def chart(results: dict[str, Any], path: Path) -> Path | None:
     ax = axes[0][0]
     groups = [(f"{w} N={n:,}", w, n) for n in ns(results) for w in ("W1in", "W2", "W1out", "W3")]
     _bars(ax, groups, syss, lambda s, w, n: pick(rec, s, w, "rows_per_s", n))
-    ax.set_title("W1-W3: rows/s (higher is better; W1 = raw s3fs ceiling)")
+    ax.set_title("W1-W3: rows/s (higher is better; W1 = raw s3fs and raw obstore)")
     ax = axes[0][1]
     _bars(ax, [("W5 .fileurl", "fileurl", 0), ("W5 presigned .url", "url", 0)], syss,
           lambda s, w, n: pick(rec, s, "W5", f"{w}_rows_per_s"))

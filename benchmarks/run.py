@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ._procfs import proc_cpu
-from ._s3 import ensure_bucket
+from ._s3 import CountingMoto, ensure_bucket
 from .images import DISTINCT, make_images
 from .w8 import describe as describe_w8
 from .w8 import run_w8
@@ -134,9 +134,10 @@ def _md5(path: str) -> str:
 
 class Suite:
     def __init__(self, args: argparse.Namespace, work: Path, endpoint: str, env: dict[str, str], fs: Any,
-                 server_pid: int | None = None) -> None:
+                 server_pid: int | None = None, server: CountingMoto | None = None) -> None:
         self.args, self.work, self.endpoint, self.env, self.fs = args, work, endpoint, env, fs
         self.server_pid = server_pid  # moto's, to report the server's CPU per workload
+        self.server = server  # counts requests per workload (moto started here only)
         self.run_id = f"bench-{dt.datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
         self.records: list[dict[str, Any]] = []
         self.failures: list[dict[str, Any]] = []
@@ -191,11 +192,19 @@ class Suite:
         spec = self.spec(child_workload, n, label, **extra)
         t0 = time.perf_counter()
         cpu0 = proc_cpu(self.server_pid)
+        req0 = self.server.requests() if self.server is not None else None
         try:
             res = self.child(system, wid, spec, label)
             cpu1 = proc_cpu(self.server_pid)
             if cpu0 is not None and cpu1 is not None:  # set-up requests included (few)
                 res["server_cpu_seconds"] = cpu1 - cpu0
+            if req0 is not None and self.server is not None:  # the whole child, set-up included
+                req1 = self.server.requests()
+                res["requests"] = {m: req1.get(m, 0) - req0.get(m, 0) for m in req1 if req1.get(m, 0) > req0.get(m, 0)}
+                if wid in UPLOADS and n:
+                    res["requests_per_object"] = sum(res["requests"].values()) / n
+            if wid in UPLOADS and n and res.get("cpu_seconds") is not None:
+                res["client_cpu_ms_per_object"] = 1000 * res["cpu_seconds"] / n
             if wid in UPLOADS:
                 self.check_upload(wid, system, spec, res)
         except Exception as e:  # noqa: BLE001 - one failure must not lose the rest of the run
@@ -235,8 +244,10 @@ class Suite:
             for rep in range(a.repeat):
                 plan: list[tuple[str, str, str, dict[str, Any]]] = [
                     ("s3fs", "W1in", "w1_s3fs", {"source": "in"}),
+                    ("obstore", "W1in", "w1_obstore", {"source": "in"}),
                     ("pxfs", "W2", "w2_pxfs", {}),
                     ("s3fs", "W1out", "w1_s3fs", {"source": "out"}),
+                    ("obstore", "W1out", "w1_obstore", {"source": "out"}),
                     ("pxfs", "W3", "w3_pxfs", {}),
                     ("script", "W3", "w3_script", {}),
                     ("pxfs", "W4", "w4_pxfs", {}),
@@ -424,15 +435,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.s3_endpoint:
             endpoint, own = args.s3_endpoint, False
         else:
-            from pxfs.testing import MotoServer
-
-            server = MotoServer().start()
+            server = CountingMoto().start()
             endpoint, own = server.endpoint_url, True
         env = child_env(endpoint, own)
         fs = admin_fs(endpoint, env)
         ensure_bucket(fs, args.bucket)
         pid = server._proc.pid if server is not None and server._proc is not None else None
-        suite = Suite(args, work, endpoint, env, fs, pid)
+        suite = Suite(args, work, endpoint, env, fs, pid, server)
         for peer in args.peers:
             try:
                 suite.peer_python[peer] = ensure_peer(peer, sys.stdout)

@@ -7,8 +7,10 @@ in a fresh process per workload and repeat; prints one JSON line (see ``peers/_h
 id     system       what is timed
 ====== ============ ==========================================================================
 W1     s3fs         ``s3fs.put`` of N local files (the inputs, or the exact rotated bytes pxfs
-                    uploads in W3), ``batch_size`` = the run's concurrency: the ceiling
+                    uploads in W3), ``batch_size`` = the run's concurrency
                     (import and client included, as pxfs pays them inside W2 and W3)
+W1     obstore      the same files by ``obstore.put_async`` (one event loop, the run's
+                    concurrency in flight); the ceiling is the faster of the two W1s
 W2     pxfs         ``t.insert(N rows)`` of local JPEGs with ``input_media_dest`` on S3
 W3     pxfs         ``add_computed_column(rotated=t.img.rotate(90), destination='s3://...')``
                     then ``materialize()``, on a table of N local JPEGs
@@ -70,6 +72,36 @@ def w1_s3fs(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
 
         fs = s3fs.S3FileSystem(**s3_options(spec))
         fs.put(files, remote, batch_size=spec["concurrency"])
+    return {"rows": len(files), "bytes": sum(os.path.getsize(p) for p in files)}
+
+
+def w1_obstore(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
+    """Raw obstore uploads of the same bytes as :func:`w1_s3fs`, as its docs suggest:
+    ``put_async`` on one event loop, `concurrency` in flight, Content-Type as pxfs sends it.
+    Credentials and region come from the AWS variables the run sets."""
+    files = rotated_paths(spec) if spec.get("source") == "out" else image_paths(spec)
+    with timer:
+        import asyncio
+
+        import obstore
+        from obstore.store import S3Store
+
+        store = S3Store(spec["bucket"], endpoint=spec["endpoint_url"], aws_endpoint_url_s3=spec["endpoint_url"],
+                        client_options={"allow_http": True, "pool_max_idle_per_host": str(spec["concurrency"])})
+
+        async def upload_all() -> None:
+            gate = asyncio.Semaphore(spec["concurrency"])
+
+            async def one(path: str) -> None:
+                async with gate:
+                    with open(path, "rb") as f:
+                        data = f.read()
+                    await obstore.put_async(store, spec["prefix"] + os.path.basename(path), data,
+                                            use_multipart=False, attributes={"Content-Type": "image/jpeg"})
+
+            await asyncio.gather(*(one(p) for p in files))
+
+        asyncio.run(upload_all())
     return {"rows": len(files), "bytes": sum(os.path.getsize(p) for p in files)}
 
 
@@ -342,6 +374,7 @@ def w9_pxfs(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
 
 
 WORKLOADS = {
+    "w1_obstore": w1_obstore,
     "w1_s3fs": w1_s3fs,
     "w2_pxfs": w2_pxfs,
     "w3_pxfs": w3_pxfs,
