@@ -8,11 +8,15 @@ from __future__ import annotations
 import base64
 import html
 import io
+import urllib.parse
 from typing import Any, Iterator, overload
 
 __all__ = ["ResultSet"]
 
-_THUMB = 128
+_THUMB = 128  # thumbnails fit in _THUMB x _THUMB pixels
+_HTML_ROWS = 50  # rows an HTML rendering shows
+_IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp")
+_IMG_STYLE = f"max-width:{_THUMB}px;max-height:{_THUMB}px;object-fit:contain"
 
 
 class ResultSet:
@@ -90,13 +94,16 @@ class ResultSet:
         return "\n".join(out) if self._columns else "(no columns)"
 
     def _repr_html_(self) -> str:
+        """An HTML table for notebooks: at most 50 rows, thumbnails at most 128 px, every
+        string escaped (a cell holding ``<script>`` shows as text)."""
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self._columns)
         body = []
-        for i in range(min(self._len, 200)):
+        for i in range(min(self._len, _HTML_ROWS)):
             cells = "".join(f"<td>{_html(self._data[c][i])}</td>" for c in self._columns)
             body.append(f"<tr>{cells}</tr>")
-        more = f"<p>{self._len - 200} more rows</p>" if self._len > 200 else ""
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
+        more = f"<p>{self._len - _HTML_ROWS} more rows</p>" if self._len > _HTML_ROWS else ""
+        return (f'<table class="pxfs-result"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>'
+                f"</table>{more}")
 
 
 def _is_image(v: Any) -> bool:
@@ -117,6 +124,8 @@ def _text(v: Any) -> str:
 
 
 def _html(v: Any) -> str:
+    """One cell as HTML: an image as an inline thumbnail, an http(s) URL of an image as a
+    linked thumbnail, anything else as escaped text."""
     if _is_image(v):
         thumb = v.copy()
         thumb.thumbnail((_THUMB, _THUMB))
@@ -125,8 +134,12 @@ def _html(v: Any) -> str:
         buf = io.BytesIO()
         thumb.save(buf, format="PNG")
         data = base64.b64encode(buf.getvalue()).decode()
-        return f'<img src="data:image/png;base64,{data}" width="{thumb.width}" height="{thumb.height}"/>'
+        return (f'<img src="data:image/png;base64,{data}" width="{thumb.width}" height="{thumb.height}" '
+                f'style="{_IMG_STYLE}"/>')
     text = html.escape(_text(v))
     if isinstance(v, str) and v.startswith(("http://", "https://")):
-        return f'<a href="{html.escape(v)}">{text}</a>'
+        href = html.escape(v, quote=True)
+        if urllib.parse.urlsplit(v).path.lower().endswith(_IMAGE_EXTS):
+            return f'<a href="{href}"><img src="{href}" alt="{text}" style="{_IMG_STYLE}"/></a>'
+        return f'<a href="{href}">{text}</a>'
     return text

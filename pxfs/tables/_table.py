@@ -126,6 +126,30 @@ class Table:
             lines.append(f"  {c.name}: {c.type.name}{extra}")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """The schema, the row count and the first rows of the stored columns, for notebooks.
+
+        Nothing is computed: computed columns are listed, not read (``t.show()`` reads them).
+        Every name and value is HTML-escaped.
+        """
+        import html
+
+        try:
+            meta = self._meta()
+            count = self.count()
+        except PxfsError as e:
+            return f"<p>{html.escape(repr(self))}: {html.escape(str(e))}</p>"
+        cols = "".join(
+            f"<tr><td>{html.escape(c.name)}</td><td>{html.escape(c.type.name)}</td><td>"
+            + (html.escape(expr_from_dict(c.computed).describe()) if c.computed is not None else "")
+            + "</td></tr>"
+            for c in meta.columns)
+        stored = [ColumnRef(c.name, self._id, self._path) for c in meta.columns if not c.is_computed]
+        preview = self.select(*stored).limit(5).collect()._repr_html_() if stored and count else ""
+        return (f"<p><b>{html.escape(self._path)}</b> (version {meta.version}, {count:,} rows)</p>"
+                f"<table><thead><tr><th>column</th><th>type</th><th>computed as</th></tr></thead>"
+                f"<tbody>{cols}</tbody></table>{preview}")
+
     def describe(self) -> None:
         """Print the schema."""
         print(repr(self))
