@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
 import shutil
 import sys
 import urllib.request
@@ -134,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         snapshot = t.to_parquet(work / "outputs" / "media.parquet")
         print(f"snapshot of version {t.version}: {snapshot}")
+    print("\nto look at it in a browser (the table, its versions, a gallery of each column):")
+    print(f"  PXFS_HOME={shlex.quote(str(home))} pxfs serve --port 8765")
+    print("  then open http://127.0.0.1:8765/table/blob_storage_demo.media")
+    if endpoint and not args.s3_endpoint:
+        print("  (the S3 server of this demo has stopped: its pictures show with --local or --s3-endpoint)")
     return 0
 
 
