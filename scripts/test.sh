@@ -21,6 +21,23 @@ if [ ! -x .tools/node_modules/.bin/azurite-blob ]; then
     npm install --silent --no-audit --no-fund --prefix .tools "azurite@$AZURITE_VERSION"
 fi
 
+if [ ! -x .tools/node_modules/.bin/s3rver ]; then
+    echo "==> installing s3rver $S3RVER_VERSION into .tools/"
+    npm install --silent --no-audit --no-fund --prefix .tools "s3rver@$S3RVER_VERSION"
+fi
+
+# Browser tests (tests/test_gallery.py) drive Debian's chromium through Playwright.
+if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "==> installing chromium (apt-get) for the browser tests"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "warning: /usr/bin/chromium is missing and this is not root: skipping the apt-get step;" \
+             "install it (sudo apt-get install chromium) or tests/test_gallery.py fails" >&2
+    fi
+fi
+
 echo "==> storage library versions (s3fs, gcsfs and adlfs must share one fsspec release)"
 "$PY" -m pip list --disable-pip-version-check 2>/dev/null | grep -iE '^(fsspec|s3fs|gcsfs|adlfs) ' || true
 
