@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 AZURITE_VERSION=3.35.0
+S3RVER_VERSION=3.7.1  # an S3 that checks signatures (tests/backends/test_s3rver.py)
 
 # Creates .venv if missing and installs pxfs[test] pinned by constraints.txt (no resolver
 # backtracking: boto3 must match the botocore that aiobotocore allows). Sets PY.

@@ -6,6 +6,8 @@ Session fixtures (one server per test session, per xdist worker):
 - ``azurite`` -- :class:`pxfs.testing.Azurite` (Azure Blob); fails, not skips, when Azurite
   is not installed (``bash scripts/test.sh`` installs it).
 - ``gcs_emulator`` -- :class:`pxfs.testing.GcsEmulator` (GCS).
+- ``s3rver`` -- :class:`pxfs.testing.S3rver` (S3 that checks signatures); fails, not skips,
+  when s3rver is not installed (``bash scripts/test.sh`` installs it).
 
 Function fixture: ``http_server`` -- :class:`pxfs.testing.HttpFileServer` serving the
 test's ``tmp_path``.
@@ -25,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from pxfs.testing import Azurite, GcsEmulator, HttpFileServer, MotoServer
+from pxfs.testing import Azurite, GcsEmulator, HttpFileServer, MotoServer, S3rver
 
 _CLEARED_PREFIXES = ("AWS_", "AZURE_", "PXFS_")
 _CLEARED_NAMES = ("STORAGE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS")
@@ -76,6 +78,13 @@ def moto_server() -> Iterator[MotoServer]:
 def azurite() -> Iterator[Azurite]:
     """An Azure Blob emulator for the whole session (``connection_string``, ...)."""
     with Azurite() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3rver() -> Iterator[S3rver]:
+    """An S3 server that checks signatures, for the whole session (``endpoint_url``, ``create_bucket``)."""
+    with S3rver() as server:
         yield server
 
 

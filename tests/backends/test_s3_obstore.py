@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -200,7 +201,9 @@ class PickyS3(http.server.BaseHTTPRequestHandler):
     - ``slowdown``: the first PUT of every key gets ``503 SlowDown``;
     - ``refuse``: a PUT not sent by botocore gets ``403 SignatureDoesNotMatch``;
     - ``expired`` / ``expired_obstore``: ``400 ExpiredToken`` for every PUT / obstore's only;
-    - ``redirect301`` / ``redirect307``: a redirect to ``target`` (moto) with S3's error body.
+    - ``redirect301`` / ``redirect307``: a redirect to ``target`` (moto) with S3's error body;
+    - ``verify``: the SigV4 signature is recomputed with botocore's signer from ``secret`` and
+      the request's own signed headers; a mismatch gets ``403 SignatureDoesNotMatch``.
 
     Stored bodies and the requests seen (path, sent by botocore, status) are kept.
     """
@@ -208,6 +211,7 @@ class PickyS3(http.server.BaseHTTPRequestHandler):
     mode = "slowdown"
     target = ""
     endpoint = ""
+    secret = "secret"
     stored: dict[str, bytes]
     seen: list[tuple[str, bool, int]]
     lock = threading.Lock()
@@ -218,6 +222,8 @@ class PickyS3(http.server.BaseHTTPRequestHandler):
         headers: dict[str, str] = {}
         with self.lock:
             if self.mode == "refuse" and not botocore:
+                status, code = 403, "SignatureDoesNotMatch"
+            elif self.mode == "verify" and not self.signature_matches(body):
                 status, code = 403, "SignatureDoesNotMatch"
             elif self.mode == "expired" or (self.mode == "expired_obstore" and not botocore):
                 status, code = 400, "ExpiredToken"
@@ -240,6 +246,26 @@ class PickyS3(http.server.BaseHTTPRequestHandler):
             self.send_header("ETag", '"0"')
         self.end_headers()
         self.wfile.write(payload)
+
+    def signature_matches(self, body: bytes) -> bool:
+        """Whether the Authorization header is botocore's SigV4 for this request and ``secret``."""
+        import re
+
+        from botocore.auth import S3SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        auth = re.fullmatch(r"AWS4-HMAC-SHA256 Credential=([^/]+)/\d{8}/([^/]+)/s3/aws4_request, "
+                            r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})", self.headers.get("Authorization", ""))
+        if auth is None:
+            return False
+        key_id, region, signed, signature = auth.groups()
+        request = AWSRequest(method="PUT", url=f"http://{self.headers['Host']}{self.path}",
+                             headers={h: self.headers[h] for h in signed.split(";")}, data=body)
+        request.context["timestamp"] = self.headers["X-Amz-Date"]
+        signer = S3SigV4Auth(Credentials(key_id, self.secret), "s3", region)
+        return bool(signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+                    == signature)
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -274,6 +300,41 @@ def test_throttled_puts_are_retried_once_by_obstore(picky: type[PickyS3]) -> Non
         by_path.setdefault(path, []).append(status)
         assert not botocore  # obstore's own retry (RetryConfig), no second layer
     assert all(statuses == [503, 200] for statuses in by_path.values())  # exactly one retry each
+
+
+def test_obstores_signatures_are_botocores(picky: type[PickyS3], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every PUT is checked against botocore's SigV4 signer: obstore's pass (one request per
+    object, none by botocore); with another secret, obstore's and then botocore's are refused."""
+    picky.mode = "verify"
+    blobs = [f"object {i}".encode() * 50 for i in range(6)]
+    Env.reset().storage.put_many(blobs, "s3://picky/v/", name_prefixes="a b+c=é/")
+    assert sorted(picky.stored.values()) == sorted(blobs)
+    assert [(botocore, status) for _, botocore, status in picky.seen] == [(False, 200)] * len(blobs)
+    picky.seen.clear()
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "another-secret")
+    with pytest.raises(AccessDeniedError, match="SignatureDoesNotMatch"):
+        Env.reset().storage.put_many(blobs[:1], "s3://picky/w/")
+    assert {(botocore, status) for _, botocore, status in picky.seen} == {(False, 403), (True, 403)}
+
+
+def test_presigned_urls_are_botocores(picky: type[PickyS3]) -> None:
+    """obstore's presigned GET URL carries the signature botocore computes for the same second."""
+    import botocore.session
+    from botocore.config import Config
+
+    storage = Env.reset().storage
+    client = botocore.session.get_session().create_client(
+        "s3", endpoint_url=picky.endpoint, region_name="us-east-1", config=Config(signature_version="s3v4"))
+    for key in ["plain.jpg", "with space.jpg", "ünï+cödé.png", "deep/er/path.bin"]:
+        for _ in range(5):  # both signed within one second
+            ours = storage.url(f"s3://picky/m/{key}", expires_in=300)
+            theirs = client.generate_presigned_url("get_object", Params={"Bucket": "picky", "Key": f"m/{key}"},
+                                                   ExpiresIn=300)
+            q1, q2 = parse_qs(urlsplit(ours).query), parse_qs(urlsplit(theirs).query)
+            if q1["X-Amz-Date"] == q2["X-Amz-Date"]:
+                break
+        assert urlsplit(ours).path == urlsplit(theirs).path
+        assert q1 == q2
 
 
 def test_a_refused_signature_falls_back_to_botocore(picky: type[PickyS3]) -> None:
