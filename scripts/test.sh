@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 AZURITE_VERSION=3.35.0
-S3RVER_VERSION=3.7.1  # an S3 that checks signatures (tests/backends/test_s3rver.py)
+S3RVER_VERSION=3.7.1  # a second S3 implementation (tests/backends/test_s3rver.py)
 
 # Creates .venv if missing and installs pxfs[test] pinned by constraints.txt (no resolver
 # backtracking: boto3 must match the botocore that aiobotocore allows). Sets PY.
@@ -40,7 +40,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 echo "==> storage library versions (s3fs, gcsfs and adlfs must share one fsspec release)"
-"$PY" -m pip list --disable-pip-version-check 2>/dev/null | grep -iE '^(fsspec|s3fs|gcsfs|adlfs) ' || true
+"$PY" -m pip list --disable-pip-version-check 2>/dev/null | grep -iE '^(fsspec|s3fs|gcsfs|adlfs|obstore) ' || true
 
 echo "==> pytest $*"
 set +e
