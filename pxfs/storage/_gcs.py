@@ -18,6 +18,7 @@ What this module adds to gcsfs (see PITFALLS.md):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import json
 import logging
@@ -52,6 +53,7 @@ _CREDENTIALS_HINT = "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key
 _BACKOFF = 0.5
 _MAX_BACKOFF = 8.0
 MAX_EXPIRES_IN = 7 * 86400  # V4 signed URLs last a week at most
+_DOWNLOAD_CHUNK = 16 * 2**20
 
 
 class _NotFound(FileNotFoundError):
@@ -99,10 +101,10 @@ class _Auth:
 class PxfsGCSFileSystem(GCSFileSystem):  # type: ignore[misc]  # gcsfs is untyped
     """``gcsfs.core.GCSFileSystem`` with one retrying layer and 404s that say what is missing.
 
-    gcsfs decorates ``_request``, ``_get_file_request`` and ``_get_file_concurrent`` with a
-    6-attempt retry fixed at import time (the first calls the other two, so they stack);
-    here the undecorated functions (``__wrapped__``) run under :meth:`_retrying`, which
-    makes ``retries + 1`` attempts at most, and only around single requests.
+    gcsfs decorates ``_request`` and its two downloaders with a 6-attempt retry fixed at
+    import time (they stack). Here ``_request`` runs under :meth:`_retrying`, which makes
+    ``retries + 1`` attempts at most, around single requests, and downloads (``_get_file``)
+    are ranged reads through ``_cat_file``, so through that same ``_request``.
     """
 
     def __init__(self, *, pxfs_retries: int, pxfs_auth: _Auth, **kwargs: Any) -> None:
@@ -136,12 +138,19 @@ class PxfsGCSFileSystem(GCSFileSystem):  # type: ignore[misc]  # gcsfs is untype
     async def _request(self, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
         return await self._retrying(_request_once, method, path, *args, **kwargs)
 
-    async def _get_file_request(self, rpath: str, lpath: str, *args: Any, **kwargs: Any) -> Any:
-        return await self._retrying(GCSFileSystem._get_file_request.__wrapped__, rpath, lpath, *args, **kwargs)
-
-    async def _get_file_concurrent(self, *args: Any, **kwargs: Any) -> Any:
-        # Made of _info / _cat_file / _get_file_request calls, which retry on their own.
-        return await GCSFileSystem._get_file_concurrent.__wrapped__(self, *args, **kwargs)
+    async def _get_file(self, rpath: str, lpath: str, callback: Any = None, **kwargs: Any) -> None:
+        """Download `rpath` to `lpath`: its size, then ranged reads of at most 16 MiB."""
+        if os.path.isdir(lpath):
+            return
+        size = int((await self._info(rpath))["size"])
+        try:
+            with open(lpath, "wb") as f:
+                for start in range(0, size, _DOWNLOAD_CHUNK):
+                    f.write(await self._cat_file(rpath, start=start, end=min(size, start + _DOWNLOAD_CHUNK)))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(lpath)
+            raise
 
     async def _rm(self, path: Any, *args: Any, **kwargs: Any) -> Any:
         """Delete; objects already gone are not an error (gcsfs raises when none was deleted)."""
