@@ -238,7 +238,8 @@ def test_repr_html_in_chromium(page: Any, shot: Any, http_server: HttpFileServer
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.locator("table.pxfs-result tbody tr").count() == 50 + 1
     assert "10 more rows" in page.text_content("body")
-    titles = page.eval_on_selector_all("table.pxfs-result tbody tr td:nth-child(2)", "els => els.map(e => e.textContent)")
+    titles = page.eval_on_selector_all("table.pxfs-result tbody tr td:nth-child(2)",
+                                       "els => els.map(e => e.textContent)")
     assert titles[:2] == HOSTILE
     sizes = page.eval_on_selector_all("img", "els => els.map(e => [e.clientWidth, e.clientHeight])")
     assert all(0 < w <= 128 and 0 < h <= 128 for w, h in sizes)

@@ -46,7 +46,7 @@ def _q(path: str) -> str:
 def _layout(title: str, crumbs: Sequence[tuple[str, str | None]], body: str) -> str:
     trail = " / ".join(f'<a href="{esc(href)}">{esc(text)}</a>' if href else esc(text) for text, href in crumbs)
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)} - pxfs</title>'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{_CSS}</style></head>'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,"><style>{_CSS}</style></head>'
             f'<body><div class="crumbs">{trail}</div><h1>{esc(title)}</h1>{body}</body></html>')
 
 
@@ -140,10 +140,12 @@ def gallery_page(path: str, version: int | None, col: Column, rows: Sequence[Row
     def link(n: int, text: str, rel: str) -> str:
         if n < 1 or n > pages or n == page_no:
             return f'<span class="muted">{esc(text)}</span>'
-        return f'<a rel="{rel}" href="{esc(table_href(path, version, "/gallery/" + _q(col.name), page=n, n=per_page))}">{esc(text)}</a>'
+        href = table_href(path, version, "/gallery/" + _q(col.name), page=n, n=per_page)
+        return f'<a rel="{rel}" href="{esc(href)}">{esc(text)}</a>'
 
-    pager = (f'<div class="pager">{link(page_no - 1, "< previous", "prev")}'
-             f"<span>page {page_no} of {pages} ({count:,} rows)</span>{link(page_no + 1, 'next >', 'next')}</div>")
+    position = f'<span class="position">page {page_no} of {pages} ({count:,} rows)</span>'
+    pager = (f'<div class="pager">{link(page_no - 1, "< previous", "prev")}{position}'
+             f'{link(page_no + 1, "next >", "next")}</div>')
     action = ""
     if owed:
         target = table_href(path, version, "/compute")
