@@ -10,10 +10,8 @@ URLs (``s3_direct_put = false`` leaves both to s3fs).
 from __future__ import annotations
 
 import errno
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
-
-import s3fs
 
 from ..errors import (
     AccessDeniedError,
@@ -21,9 +19,13 @@ from ..errors import (
     ObjectNotFoundError,
     StorageError,
 )
-from ._config import BUILTIN_ALIASES, StorageConfig, redacted
+from ._config import BUILTIN_ALIASES, SchemeSpec, StorageConfig, redacted
 from ._errors import broken, bucket_missing, exception_chain, failed, timed_out, unreachable
 from ._location import Location
+from ._s3store import ObstoreS3, S3Settings
+
+if TYPE_CHECKING:
+    import s3fs
 
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 _DENIED = {
@@ -36,15 +38,22 @@ _BAD_NAME = {"InvalidBucketName", "KeyTooLongError", "InvalidURI", "InvalidObjec
 MAX_EXPIRES_IN = 7 * 86400  # SigV4 presigned URLs last a week at most
 
 
-def filesystem(loc: Location, config: StorageConfig) -> s3fs.S3FileSystem:
-    """An S3FileSystem for `loc`'s scheme, endpoint and profile."""
-    import botocore.handlers
-    from aiobotocore.session import AioSession
-
+def checked_spec(loc: Location, config: StorageConfig) -> SchemeSpec:
+    """The scheme's settings, or ConfigError for a missing or malformed endpoint."""
     spec = config.schemes[loc.scheme]
     if loc.endpoint_url is None and loc.scheme != "s3":
         raise ConfigError(f"{loc.uri}: {loc.scheme}:// needs an endpoint; set {spec.endpoint_hint}")
     _check_endpoint(loc)
+    return spec
+
+
+def filesystem(loc: Location, config: StorageConfig) -> s3fs.S3FileSystem:
+    """An S3FileSystem for `loc`'s scheme, endpoint and profile."""
+    import botocore.handlers
+    import s3fs
+    from aiobotocore.session import AioSession
+
+    spec = checked_spec(loc, config)
     session = AioSession(profile=spec.profile) if spec.profile else AioSession()
     # botocore's Expect: 100-continue makes aiohttp wait forever on a silent server.
     session.unregister("before-call.s3", botocore.handlers.add_expect_header)
@@ -63,8 +72,9 @@ def filesystem(loc: Location, config: StorageConfig) -> s3fs.S3FileSystem:
         config_kwargs["s3"] = {"addressing_style": "path"}
     config_kwargs.update(spec.config_kwargs)
     client_kwargs = dict(spec.client_kwargs)
-    if loc.scheme == "r2":
-        client_kwargs.setdefault("region_name", "auto")
+    region = S3Settings.region_of(loc, spec)  # the region obstore uses too
+    if region is not None:
+        client_kwargs.setdefault("region_name", region)
     fs = s3fs.S3FileSystem(
         session=session,
         endpoint_url=loc.endpoint_url,
@@ -75,12 +85,6 @@ def filesystem(loc: Location, config: StorageConfig) -> s3fs.S3FileSystem:
     )
     fs.retries = 1  # exactly one layer retries: botocore's, configured above
     _connect(fs, loc)
-    if config.s3_direct_put:
-        from ._s3store import S3Settings, attach
-
-        settings = S3Settings.resolve(fs.s3, spec.profile, client_kwargs, config)
-        if settings is not None:
-            attach(fs, settings)
     return fs
 
 
@@ -120,55 +124,68 @@ def _connect(fs: s3fs.S3FileSystem, loc: Location) -> None:
         ) from e
 
 
-def direct_writer(fs: s3fs.S3FileSystem, loc: Location, config: StorageConfig) -> Any:
-    """Uploads by obstore (see :mod:`._s3store`), s3fs for what obstore leaves; None
-    without an obstore companion (``s3_direct_put = false``)."""
-    from ._s3store import attached
-
-    fast = attached(fs)
-    return None if fast is None else _ObstoreWriter(fs, fast)
+def direct_writer(loc: Location, config: StorageConfig, filesystem: Callable[[], Any]) -> Any:
+    """Uploads and presigned URLs by obstore (see :mod:`._s3store`), the s3fs filesystem
+    (built by `filesystem` on first need) for what obstore leaves; None with
+    ``s3_direct_put = false`` or where obstore cannot follow botocore's settings."""
+    if not config.s3_direct_put:
+        return None
+    spec = checked_spec(loc, config)
+    if spec.client_kwargs or spec.config_kwargs:
+        filesystem()  # botocore checks the alias's own options now: a ConfigError names them
+    settings = S3Settings.resolve(loc, spec, config)
+    return None if settings is None else _ObstoreWriter(ObstoreS3(settings), filesystem)
 
 
 class _ObstoreWriter:
     """:class:`._storage._FsspecWriter`'s interface: ``write_now`` sends from the calling
     thread through obstore; ``write`` (fsspec's loop) is s3fs, for what obstore declined."""
 
-    def __init__(self, fs: s3fs.S3FileSystem, fast: Any) -> None:
-        self.fs = fs
+    def __init__(self, fast: ObstoreS3, filesystem: Callable[[], Any]) -> None:
         self.fast = fast
+        self._filesystem = filesystem
+        self._fs: Any = None
+
+    def __repr__(self) -> str:
+        return f"_ObstoreWriter({self.fast!r})"
+
+    def fs(self) -> Any:
+        """The s3fs filesystem, built on first need (never on fsspec's loop: see write_now)."""
+        if self._fs is None:
+            self._fs = self._filesystem()
+        return self._fs
 
     def write_now(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> bool:
-        if set(kwargs) - {"ContentType"}:
-            return False
-        return bool(self.fast.put(target, data, kwargs.get("ContentType")))
+        if not set(kwargs) - {"ContentType"} and self.fast.put(target, data, kwargs.get("ContentType")):
+            return True
+        self.fs()  # write() runs on fsspec's loop, where building s3fs would deadlock
+        return False
 
     async def write(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> None:
-        await self.fs._pipe_file(target.path, data, **kwargs)  # fsspec's async API
+        await self.fs()._pipe_file(target.path, data, **kwargs)  # fsspec's async API
+
+    def remove(self, target: Location) -> bool:
+        """Delete one object by obstore; False: let s3fs do it."""
+        return self.fast.remove(target)
+
+    def sign(self, locs: list[Location], expires_in: int) -> list[str]:
+        """Presigned GET URLs: obstore's, botocore's for keys obstore would re-encode."""
+        out: list[str | None] = [None] * len(locs)
+        by_bucket: dict[str, list[int]] = {}
+        for i, loc in enumerate(locs):
+            if self.fast.usable(loc):
+                by_bucket.setdefault(loc.bucket, []).append(i)
+            else:
+                out[i] = signed_url(self.fs(), loc, expires_in)
+        for items in by_bucket.values():
+            for i, url in zip(items, self.fast.sign([locs[i] for i in items], expires_in)):
+                out[i] = url
+        return [str(u) for u in out]
 
 
 def signed_url(fs: s3fs.S3FileSystem, loc: Location, expires_in: int) -> str:
-    """A SigV4 presigned GET URL (obstore's, else botocore's)."""
-    return signed_urls(fs, [loc], expires_in)[0]
-
-
-def signed_urls(fs: s3fs.S3FileSystem, locs: list[Location], expires_in: int) -> list[str]:
-    """Presigned GET URLs for many objects: obstore signs them (about 50,000 a second),
-    botocore the keys obstore would re-encode, or all without an obstore companion."""
-    from ._s3store import attached
-
-    fast = attached(fs)
-    out: list[str | None] = [None] * len(locs)
-    by_bucket: dict[str, list[int]] = {}
-    for i, loc in enumerate(locs):
-        if fast is not None and fast.usable(loc):
-            by_bucket.setdefault(loc.bucket, []).append(i)
-        else:
-            out[i] = str(fs.url(loc.path, expires=expires_in))
-    for items in by_bucket.values():
-        assert fast is not None
-        for i, url in zip(items, fast.sign([locs[i] for i in items], expires_in)):
-            out[i] = url
-    return [str(u) for u in out]
+    """A SigV4 presigned GET URL by botocore (obstore's are made by :class:`_ObstoreWriter`)."""
+    return str(fs.url(loc.path, expires=expires_in))
 
 
 def write_kwargs(content_type: str | None) -> dict[str, Any]:

@@ -2,12 +2,14 @@
 
 s3fs stays the filesystem of every S3 destination (open, ls, info, cat, ``pxfs://``);
 obstore does the two hot paths, PutObject of a batch (``put_many``) and presigned GET URLs,
-at about a quarter of botocore's client CPU. Both clients come from one resolution,
-:meth:`S3Settings.resolve`: endpoint, region, addressing style, proxy and timeouts are
-what botocore resolved for the s3fs client (its public ``client.meta``), TLS settings
-come from the same client options or profile, and credentials from botocore's public
-Session API for the same profile (re-read every few minutes when they can expire).
-They cannot disagree about where or as whom they talk.
+at about a quarter of botocore's client CPU, without building the s3fs client at all
+(its service model costs about 15 MB and a few hundred ms). Both clients come from one
+resolution, :meth:`S3Settings.resolve`: the endpoint pxfs resolved (``Location``), the
+profile's region (:meth:`S3Settings.region_of`, also given to s3fs), the scheme's client
+and config options (addressing style, ``verify``, proxies), the CA bundle botocore would
+use, timeouts and retries; credentials come from botocore's public Session API for the
+same profile (re-read every few minutes when they can expire). They cannot disagree about
+where or as whom they talk.
 
 Errors: obstore's exceptions have a type but no S3 error code. A 404 on PutObject can only
 mean a missing bucket (:class:`BucketNotFoundError`). Anything else (403, a 400
@@ -28,20 +30,19 @@ import logging
 import re
 import threading
 import time
-import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlsplit
 
 from ..errors import BucketNotFoundError
-from ._config import StorageConfig, redacted
+from ._config import SchemeSpec, StorageConfig, redacted
 from ._location import Location
 
 if TYPE_CHECKING:
     from obstore.store import ClientConfig, RetryConfig, S3Config, S3Credential, S3Store
 
-__all__ = ["ObstoreS3", "S3Settings", "attach", "attached"]
+__all__ = ["ObstoreS3", "S3Settings"]
 
 logger = logging.getLogger("pxfs.storage")
 
@@ -50,19 +51,6 @@ _REFRESH_S = 300.0  # refreshable credentials are re-read from botocore this oft
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # A key obstore stores under the same name: no '%', '\\', control characters, empty or dot segments.
 _PLAIN_KEY = re.compile(r"(?!.*(?:^|/)\.{0,2}(?:/|$))[^%\\\x00-\x1f\x7f]+")
-
-_companions: weakref.WeakKeyDictionary[Any, ObstoreS3] = weakref.WeakKeyDictionary()
-
-
-def attach(fs: Any, settings: S3Settings) -> None:
-    """Make `settings`' obstore client the companion of the s3fs filesystem `fs`."""
-    _companions[fs] = ObstoreS3(settings)
-
-
-def attached(fs: Any) -> ObstoreS3 | None:
-    """The obstore companion of `fs`, or None (``s3_direct_put = false``, or not available)."""
-    return _companions.get(fs)
-
 
 @dataclass(frozen=True)
 class S3Settings:
@@ -89,43 +77,54 @@ class S3Settings:
         shown = {k: redacted(v) for k, v in self.__dict__.items() if k != "credentials"}
         return f"S3Settings({shown})"
 
-    @classmethod
-    def resolve(cls, client: Any, profile: str | None, client_kwargs: Mapping[str, Any],
-                config: StorageConfig) -> S3Settings | None:
-        """The settings of the botocore `client` s3fs built, or None where obstore cannot
-        follow (a client certificate, no credentials at all)."""
+    @staticmethod
+    def region_of(loc: Location, spec: SchemeSpec) -> str | None:
+        """The region both clients use: ``client_kwargs``' ``region_name``, ``auto`` for R2,
+        else the profile's (or ``AWS_DEFAULT_REGION``); None when nothing sets one."""
         import botocore.session
 
-        meta = client.meta
-        bconfig = meta.config
-        if getattr(bconfig, "client_cert", None):
-            return None  # obstore has no client certificates: s3fs does everything
-        session = botocore.session.Session(profile=profile)
-        credentials = _Credentials.from_botocore(session, client_kwargs)
+        region = spec.client_kwargs.get("region_name") or ("auto" if loc.scheme == "r2" else None)
+        if region is None:
+            session = botocore.session.Session(profile=spec.profile)
+            region = session.get_config_variable("region")
+        return str(region) if region else None
+
+    @classmethod
+    def resolve(cls, loc: Location, spec: SchemeSpec, config: StorageConfig) -> S3Settings | None:
+        """The settings of `loc`'s scheme, or None where obstore cannot follow botocore (a
+        client certificate, no credentials at all): then s3fs does everything."""
+        import botocore.session
+
+        options = spec.config_kwargs
+        if options.get("client_cert"):
+            return None
+        session = botocore.session.Session(profile=spec.profile)
+        credentials = _Credentials.from_botocore(session, spec.client_kwargs)
         if credentials is None:
             return None
-        endpoint = str(meta.endpoint_url)
-        parts = urlsplit(endpoint)
-        aws = (parts.hostname or "").endswith(".amazonaws.com") and "endpoint_url" not in client_kwargs
-        style = (getattr(bconfig, "s3", None) or {}).get("addressing_style", "auto")
-        virtual = style == "virtual" or (style == "auto" and aws and parts.hostname not in _LOCAL_HOSTS)
-        verify = client_kwargs.get("verify")
+        endpoint = loc.endpoint_url  # None: AWS itself, obstore derives the regional endpoint
+        host = urlsplit(endpoint).hostname if endpoint else None
+        s3_options = options.get("s3") or {}
+        style = s3_options.get("addressing_style", "auto")
+        virtual = style == "virtual" or (style == "auto" and endpoint is None)
+        verify = spec.client_kwargs.get("verify")
         if verify is None:
             verify = session.get_config_variable("ca_bundle") or True
-        proxies = getattr(bconfig, "proxies", None) or {}
-        payload_signing = (getattr(bconfig, "s3", None) or {}).get("payload_signing_enabled")
+        scheme = urlsplit(endpoint).scheme if endpoint else "https"
+        proxies = options.get("proxies") or {}
+        payload_signing = s3_options.get("payload_signing_enabled")
         return cls(
-            endpoint_url=None if aws else endpoint.rstrip("/"),
-            region=str(meta.region_name or "us-east-1"),
-            virtual_hosted=virtual,
+            endpoint_url=endpoint.rstrip("/") if endpoint else None,
+            region=cls.region_of(loc, spec) or "us-east-1",
+            virtual_hosted=virtual and host not in _LOCAL_HOSTS,
             verify=verify,
-            proxy_url=proxies.get(parts.scheme) or proxies.get("https"),
+            proxy_url=proxies.get(scheme) or proxies.get("https"),
             connect_timeout=min(5.0, config.request_timeout),
             request_timeout=config.request_timeout,
             retries=config.retries,
             concurrency=max(10, config.upload_concurrency or 64),
             # As botocore: the payload is hashed into the signature over http, not over https.
-            unsigned_payload=parts.scheme == "https" if payload_signing is None else not payload_signing,
+            unsigned_payload=scheme == "https" if payload_signing is None else not payload_signing,
             credentials=credentials,
         )
 
@@ -152,7 +151,7 @@ class S3Settings:
         }
         if self.verify is False:
             client["allow_invalid_certificates"] = True
-        elif isinstance(self.verify, str):
+        elif isinstance(self.verify, str) and not (self.endpoint_url or "").startswith("http://"):
             with open(self.verify, "rb") as f:  # a CA bundle file, as botocore takes it
                 client["root_certificate"] = f.read()
         if self.proxy_url:
@@ -247,6 +246,19 @@ class ObstoreS3:
             with self._lock:
                 self._stores.pop(loc.bucket, None)  # new credentials on the next store
                 self._cooling[loc.bucket] = time.monotonic() + _COOL_DOWN_S
+            return False
+        return True
+
+    def remove(self, loc: Location) -> bool:
+        """Delete one object; False: it must go through s3fs (any failure, say why there)."""
+        import obstore
+
+        if not self.usable(loc):
+            return False
+        try:
+            obstore.delete(self.store(loc.bucket), loc.key)
+        except Exception as e:  # obstore.exceptions.BaseError and friends: botocore decides
+            logger.debug("S3 delete of %s by obstore failed (%s); through s3fs", loc.uri, type(e).__name__)
             return False
         return True
 

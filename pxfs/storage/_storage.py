@@ -100,20 +100,23 @@ class Storage:
                     self._filesystems[key] = fs
         return fs
 
-    def _writer(self, loc: Location, fs: Any) -> Any:
+    def _writer(self, loc: Location) -> Any:
         """What stores small objects at `loc`'s backend (see :class:`_FsspecWriter`).
 
-        A backend may offer a faster path than fsspec's ``_pipe_file`` (S3: obstore, see _s3store).
+        A backend may offer a faster path than fsspec's ``_pipe_file``: its
+        ``direct_writer(loc, config, filesystem)`` (S3: obstore, see _s3store), which
+        builds the fsspec filesystem only if it needs it, through `filesystem`.
         """
         key = self._fs_key(loc)
         writer = self._writers.get(key)
         if writer is None:
             direct = getattr(self.backend(loc), "direct_writer", None)
-            made = direct(fs, loc, self.config) if direct is not None else None
+            with self._errors(loc, "connect to"):
+                made = direct(loc, self.config, lambda: self.filesystem(loc)) if direct is not None else None
+            if made is None:
+                made = _FsspecWriter(self.filesystem(loc))
             with self._lock:
-                writer = self._writers.get(key)
-                if writer is None:
-                    writer = self._writers[key] = made or _FsspecWriter(fs)
+                writer = self._writers.setdefault(key, made)
         return writer
 
     @contextlib.contextmanager
@@ -236,9 +239,8 @@ class Storage:
         the batch and is raised once the uploads in flight have finished.
         """
         dest_loc = check_destination(self.location(dest))
-        fs = self.filesystem(dest_loc)
         backend = self.backend(dest_loc)
-        writer = self._writer(dest_loc, fs)
+        writer = self._writer(dest_loc)
         limit = concurrency or self.config.upload_concurrency or _DEFAULT_CONCURRENCY[dest_loc.kind]
         items = enumerate(sources)
         take = threading.Lock()
@@ -256,6 +258,7 @@ class Storage:
                 fname = name or prefix + content_name(ext=ext, digest=digest)[0]
                 target = dest_loc.join(fname)
                 size = os.path.getsize(local)
+                fs = self.filesystem(dest_loc)
                 if getattr(fs, "async_impl", False):
                     # A stalled upload fails; a slow one that progresses at 1 MiB/s or more does not.
                     _run(fs._put_file(local, target.path, **backend.write_kwargs(content_type(fname))),
@@ -378,12 +381,16 @@ class Storage:
     def check_writable(self, dest: str | os.PathLike[str] | Location) -> Location:
         """Prove that `dest` accepts writes: write a probe object and remove it."""
         loc = check_destination(self.location(dest))
-        fs = self.filesystem(loc)
+        writer = self._writer(loc)  # the way uploads go (S3: obstore, without building s3fs)
         probe = loc.join(f".pxfs-probe-{os.getpid()}-{threading.get_ident()}")
+        data = b"pxfs"
         with self._errors(probe, "write a probe object to"):
-            fs.pipe_file(probe.path, b"pxfs")
+            if not writer.write_now(probe, data, hashlib.sha256(data).hexdigest(), {}):
+                _run(writer.write(probe, data, "", {}), timeout=self.config.request_timeout * (self.config.retries + 1) + 10)
         with self._errors(probe, "remove the probe object"):
-            fs.rm_file(probe.path)
+            remove = getattr(writer, "remove", None)
+            if remove is None or not remove(probe):
+                self.filesystem(loc).rm_file(probe.path)
         return loc
 
     # -- serving ----------------------------------------------------------------------
@@ -398,9 +405,18 @@ class Storage:
         if loc.kind in ("local", "http"):
             return loc.uri
         seconds = self._signed_expiry(loc, expires_in)
-        fs = self.filesystem(loc)
-        with self._errors(loc, "sign a URL for"):
-            return str(self.backend(loc).signed_url(fs, loc, seconds))
+        return self._sign([loc], seconds)[0]
+
+    def _sign(self, locs: list[Location], seconds: int) -> list[str]:
+        """Signed GET URLs for objects of one filesystem: the writer's ``sign`` if it has one
+        (S3: obstore), else the backend's ``signed_url``."""
+        first = locs[0]
+        sign = getattr(self._writer(first), "sign", None) if first.kind == "s3" else None
+        with self._errors(first, "sign URLs for" if len(locs) > 1 else "sign a URL for"):
+            if sign is not None:
+                return [str(u) for u in sign(locs, seconds)]
+            fs = self.filesystem(first)
+            return [str(self.backend(first).signed_url(fs, loc, seconds)) for loc in locs]
 
     def _signed_expiry(self, loc: Location, expires_in: object) -> int:
         """`expires_in` checked against the longest URL `loc`'s backend can sign."""
@@ -418,7 +434,7 @@ class Storage:
     def urls(self, uris: Sequence[str | None], expires_in: int = 3600) -> list[str | None]:
         """:meth:`url` for many URIs (None stays None); S3 batches are signed by obstore (see _s3store)."""
         out: list[str | None] = [None] * len(uris)
-        batches: dict[tuple[int, str], tuple[Any, Location, list[tuple[int, Location]]]] = {}
+        batches: dict[tuple[Any, ...], list[tuple[int, Location]]] = {}
         for i, uri in enumerate(uris):
             if uri is None:
                 continue
@@ -426,13 +442,10 @@ class Storage:
             if loc.kind != "s3" or self._public_base(loc) is not None:
                 out[i] = self.url(loc, expires_in)
                 continue
-            fs = self.filesystem(loc)
-            batches.setdefault((id(fs), loc.bucket), (fs, loc, []))[2].append((i, loc))
-        for fs, first, items in batches.values():
-            seconds = self._signed_expiry(first, expires_in)
-            with self._errors(first, "sign URLs for"):
-                signed = self.backend(first).signed_urls(fs, [loc for _, loc in items], seconds)
-            for (i, _), url in zip(items, signed):
+            batches.setdefault((*self._fs_key(loc), loc.bucket), []).append((i, loc))
+        for items in batches.values():
+            seconds = self._signed_expiry(items[0][1], expires_in)
+            for (i, _), url in zip(items, self._sign([loc for _, loc in items], seconds)):
                 out[i] = url
         return out
 

@@ -136,6 +136,15 @@ def test_https_with_botocores_ca_bundle(
         assert [fs.cat_file(storage.location(s.uri).path) for s in stored] == [p.read_bytes() for p in sources]
 
 
+def test_uploads_and_urls_build_no_s3fs_client(moto: RecordingMoto, storage: Storage, tmp_path: Path) -> None:
+    """obstore's paths need no botocore client (its service model costs RSS and start-up)."""
+    stored = storage.put_many(images(tmp_path / "src", 3), "s3://direct/lean/")
+    storage.urls([s.uri for s in stored])
+    storage.check_writable("s3://direct/lean/")
+    assert not storage._filesystems  # noqa: SLF001 - what was built, not how
+    assert storage.exists(stored[0].uri) and storage._filesystems  # noqa: SLF001 - reads use s3fs
+
+
 def test_presigned_urls_by_obstore_are_fetched_by_plain_get(
     moto: RecordingMoto, storage: Storage, tmp_path: Path
 ) -> None:
