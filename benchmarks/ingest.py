@@ -77,10 +77,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         import pxfs as pxt
         import pxfs.tables._media as media
         from pxfs.env import Env
+        from pxfs.session import Session
 
         from ._s3 import ensure_bucket
 
-        storage = Env.get().storage
+        storage = Session.default().storage
         fs = storage.filesystem(storage.location(f"s3://{args.bucket}/"))
         ensure_bucket(fs, args.bucket)
         prefix = f"s3://{args.bucket}/ingest-{uuid.uuid4().hex[:8]}/"

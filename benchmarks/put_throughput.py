@@ -156,9 +156,10 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     else:
         import pxfs
         from pxfs.env import Env
+        from pxfs.session import Session
 
         dest = f"s3://{bucket}/{prefix}"
-        storage = Env.get().storage
+        storage = Session.default().storage
         assert storage.config.upload_concurrency == concurrency, storage.config.upload_concurrency
         fs = storage.filesystem(storage.location(dest))
 

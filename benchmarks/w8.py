@@ -94,11 +94,12 @@ def w8_model_pxfs(spec: dict[str, Any], timer: Any) -> dict[str, Any]:
     from pxfs.compute._batch import portable_config
     from pxfs.compute._driver import owed_batches
     from pxfs.env import Env
+    from pxfs.session import Session
 
     from .workloads import _dest, _local_table, _pxfs_env
 
     _pxfs_env(spec)
-    env = Env.get()
+    env = Session.default()
     batch_size = env["materialize_batch_size"]
     t = _local_table("w8model", spec)
     t.add_computed_column(rotated=t.img.rotate(90), destination=_dest(spec))
@@ -155,7 +156,7 @@ def _big_table(t: Any, spec: dict[str, Any], records: list[Any], rows: int) -> t
     n = spec["n"]
     meta = big._meta()
     copies = -(-rows // n)
-    with Env.get().catalog.transaction() as con:
+    with Session.default().catalog.transaction() as con:
         con.execute(
             f"insert into {meta.rows} select r.* replace (r._rowid + {n} * m.i as _rowid) "
             f"from {meta.rows} r, range(1, {copies}) m(i) where r._rowid + {n} * m.i < {rows}"

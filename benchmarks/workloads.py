@@ -175,6 +175,7 @@ def w5_setup_pxfs(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
     _pxfs_env(spec)
     import pxfs as pxt
     from pxfs.env import Env
+    from pxfs.session import Session
 
     rows, distinct = spec["rows"], min(spec["distinct"], spec["rows"])
     uris = pxt.put_many(image_paths({**spec, "n": distinct}), _dest(spec))
@@ -182,7 +183,7 @@ def w5_setup_pxfs(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
     t.insert([{"img": u} for u in uris])
     copies = -(-rows // distinct)
     meta = t._meta()
-    with Env.get().catalog.transaction() as con:
+    with Session.default().catalog.transaction() as con:
         con.execute(
             f"insert into {meta.rows} select r.* replace (r._rowid + {distinct} * m.i as _rowid) "
             f"from {meta.rows} r, range(1, {copies}) m(i) where r._rowid + {distinct} * m.i < {rows}"
@@ -242,7 +243,7 @@ def w9_setup_pxfs(spec: dict[str, Any], timer: Timer) -> dict[str, Any]:
     t.materialize(show_progress=False)
     copies = -(-rows // distinct)
     meta = t._meta()
-    with Env.get().catalog.transaction() as con:  # set-up only: W5's way of making many rows fast
+    with Session.default().catalog.transaction() as con:  # set-up only: W5's way of making many rows fast
         con.execute(
             f"insert into {meta.rows} select r.* replace (r._rowid + {distinct} * m.i as _rowid, "
             f"r.{meta.column('i').phys} + {distinct} * m.i as {meta.column('i').phys}) "

@@ -41,6 +41,7 @@ from .tables import (
     list_dirs,
     list_tables,
 )
+from .session import Session
 from .types import Audio, Bool, Document, Float, Image, Int, Json, String, Timestamp, Video
 
 __version__ = "0.1.0"
@@ -68,6 +69,7 @@ __all__ = [
     "PxfsError",
     "Query",
     "ResultSet",
+    "Session",
     "StorageError",
     "String",
     "Table",

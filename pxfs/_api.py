@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import IO, Any, Iterable, Mapping
 
-from .env import Env
+from .session import Session
 from .errors import InvalidURIError
 from .storage import Source
 
@@ -19,7 +19,7 @@ def init(config: Mapping[str, Any] | None = None) -> None:
     --------
     >>> pxt.init({'output_media_dest': 's3://my-bucket/computed/'})  # doctest: +SKIP
     """
-    Env.reset(config)
+    Session.reset_default(config)
 
 
 def open(uri: str | os.PathLike[str], mode: str = "rb") -> IO[Any]:  # noqa: A001 - mirrors fsspec.open
@@ -41,7 +41,7 @@ def open(uri: str | os.PathLike[str], mode: str = "rb") -> IO[Any]:  # noqa: A00
 
         f: IO[Any] = PxfsFileSystem().open(os.fspath(uri), mode)
         return f
-    return Env.get().storage.open(uri, mode)
+    return Session.default().storage.open(uri, mode)
 
 
 def put(src: Source, dest: str | os.PathLike[str]) -> str:
@@ -55,7 +55,7 @@ def put(src: Source, dest: str | os.PathLike[str]) -> str:
     >>> pxt.put('photo.jpg', 's3://my-bucket/uploads/')  # doctest: +SKIP
     's3://my-bucket/uploads/3f1c...e9.jpg'
     """
-    return Env.get().storage.put(src, dest)
+    return Session.default().storage.put(src, dest)
 
 
 def put_many(sources: Iterable[Source], dest: str | os.PathLike[str], *, concurrency: int | None = None) -> list[str]:
@@ -65,7 +65,7 @@ def put_many(sources: Iterable[Source], dest: str | os.PathLike[str], *, concurr
     --------
     >>> pxt.put_many(['a.jpg', 'b.jpg'], 's3://my-bucket/uploads/')  # doctest: +SKIP
     """
-    return [r.uri for r in Env.get().storage.put_many(sources, dest, concurrency=concurrency)]
+    return [r.uri for r in Session.default().storage.put_many(sources, dest, concurrency=concurrency)]
 
 
 def url(uri: str | os.PathLike[str], expires_in: int = 3600) -> str:
@@ -77,4 +77,4 @@ def url(uri: str | os.PathLike[str], expires_in: int = 3600) -> str:
     --------
     >>> pxt.url('s3://my-bucket/media/abc.jpg', expires_in=600)  # doctest: +SKIP
     """
-    return Env.get().storage.url(uri, expires_in)
+    return Session.default().storage.url(uri, expires_in)

@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         if url.startswith("http"):
             with urllib.request.urlopen(url, timeout=30) as r:
                 data = r.read()
-            ok = data == Env.get().storage.cat(rs[-1]["flipped_fileurl"])
+            ok = data == pxt.Session.default().storage.cat(rs[-1]["flipped_fileurl"])
             print(f"\nfetched {len(data)} bytes of 'flipped' over plain HTTP: {'OK' if ok else 'MISMATCH'}")
             if not ok:
                 return 1

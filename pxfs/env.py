@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Mapping
 
 from ._settings import OTHER_VARIABLES, SECTIONS, SETTINGS, Setting
 from .errors import ConfigError, PxfsError
-from .storage import AzureSettings, GcsSettings, SchemeSpec, Storage, StorageConfig, check_destination, parse_uri
+from .storage import AzureSettings, GcsSettings, SchemeSpec, StorageConfig, check_destination, parse_uri
 from .storage._config import MASK, redacted
 
 __all__ = ["Env"]
@@ -34,7 +34,8 @@ _MISSING = object()
 
 
 class Env:
-    """The resolved configuration of this process, and the storage built from it.
+    """The resolved configuration of this process: settings only. What is built from it
+    (catalog, storage) belongs to a :class:`~pxfs.session.Session`.
 
     Attributes
     ----------
@@ -60,8 +61,6 @@ class Env:
         _configure_logging()
         self._load(overrides)
         self._storage_config = self.storage_config()  # validates destinations and aliases now
-        self._storage: Storage | None = None
-        self._catalog: Any = None
 
     # -- access ---------------------------------------------------------------------
 
@@ -78,11 +77,8 @@ class Env:
 
     @classmethod
     def reset(cls, overrides: Mapping[str, Any] | None = None) -> Env:
-        """Reload configuration (dropping cached filesystems and catalog handles)."""
+        """Reload configuration; the default :class:`~pxfs.session.Session` follows."""
         with cls._instance_lock:
-            old, cls._instance = cls._instance, None
-            if old is not None and old._storage is not None:
-                old._storage.close()
             cls._instance = Env(overrides)
             return cls._instance
 
@@ -128,22 +124,6 @@ class Env:
     @property
     def catalog_path(self) -> Path:
         return self.home / "catalog.duckdb"
-
-    @property
-    def storage(self) -> Storage:
-        """The storage layer configured from this Env (built on first use)."""
-        if self._storage is None:
-            self._storage = Storage(self._storage_config)
-        return self._storage
-
-    @property
-    def catalog(self) -> Any:
-        """The catalog (``$PXFS_HOME/catalog.duckdb``), opened per operation."""
-        if self._catalog is None:
-            from .catalog import Catalog
-
-            self._catalog = Catalog(self.catalog_path, self["catalog_lock_timeout"])
-        return self._catalog
 
     # -- loading --------------------------------------------------------------------
 

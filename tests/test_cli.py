@@ -21,6 +21,7 @@ import pytest
 import pxfs as pxt
 from pxfs.cli import main, parse_where
 from pxfs.env import Env
+from pxfs.session import Session
 
 from .destinations import configure
 from .images import write_image
@@ -57,7 +58,7 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
 
 def remove_behind_pxfs(uri: str) -> None:
     """Delete an object with its storage's own client, as someone else would."""
-    storage = Env.get().storage
+    storage = Session.default().storage
     loc = storage.location(uri)
     fs = storage.filesystem(loc)
     fs.rm(loc.path)
@@ -65,7 +66,7 @@ def remove_behind_pxfs(uri: str) -> None:
 
 
 def objects(prefix: str) -> list[str]:
-    storage = Env.get().storage
+    storage = Session.default().storage
     loc = storage.location(prefix)
     fs = storage.filesystem(loc)
     fs.invalidate_cache()
@@ -150,7 +151,7 @@ def test_every_command_on_every_store(store: str, tmp_path: Path, capsys: pytest
                        "--expires", "600")
     (url,) = out.splitlines()
     rot = t.where(t.year == 2002).select(t.rot.fileurl).collect()[0]["rot_fileurl"]
-    assert code == 0 and fetch(url) == (200, Env.get().storage.cat(rot))
+    assert code == 0 and fetch(url) == (200, Session.default().storage.cat(rot))
     if store.startswith("s3://"):
         assert "X-Amz-Expires=600" in url
     elif store.startswith("az://"):
@@ -172,7 +173,7 @@ def test_every_command_on_every_store(store: str, tmp_path: Path, capsys: pytest
     assert code == 1 and out.splitlines() == [
         f"missing     demo.films.rot row 1: {victim}", "demo.films: 8 object(s) checked: 1 missing"]
     # gc: an orphan in a prefix pxfs writes to is listed, and only it is deleted
-    storage = Env.get().storage
+    storage = Session.default().storage
     orphan = storage.put(b"orphan", f"{store}/output", name=f"{t._id}_99_{'ab' * 16}.png")
     foreign = storage.put(b"not ours", f"{store}/output", name="notes.txt")
     before = objects(f"{store}/output") + objects(f"{store}/input")

@@ -14,6 +14,7 @@ import pytest
 import pxfs as pxt
 from pxfs.cli import main
 from pxfs.env import Env
+from pxfs.session import Session
 from pxfs.testing import MotoServer
 
 from .images import write_image
@@ -226,7 +227,7 @@ def test_a_drop_whose_media_removal_failed_is_finished_by_gc(
         pxt.drop_table("doomed")  # the drop stands; its media wait for gc
         assert pxt.list_tables() == []
         pxt.init(alive)
-        storage = Env.get().storage
+        storage = Session.default().storage
         assert all(storage.exists(u) for u in uris)
         out = gc(capsys)
         assert "would remove the media of dropped table doomed" in out and all(storage.exists(u) for u in uris)

@@ -9,6 +9,7 @@ import pytest
 
 import pxfs as pxt
 from pxfs.env import Env
+from pxfs.session import Session
 from pxfs.errors import ConfigError
 
 
@@ -90,12 +91,12 @@ def test_user_alias_and_public_urls_from_config_toml() -> None:
         '[pxfs.schemes.minio]\ntype = "s3"\nendpoint_url = "http://127.0.0.1:9000"\nprofile = "minio"\n'
         '[pxfs.public_urls]\n"minio://bucket-name/out/" = "https://cdn.example.com/media"\n'
     )
-    env = Env.reset()
-    loc = env.storage.location("minio://bucket-name/out/a b.jpg")
+    storage = Session.reset_default().storage
+    loc = storage.location("minio://bucket-name/out/a b.jpg")
     assert (loc.endpoint_url, loc.profile) == ("http://127.0.0.1:9000", "minio")
     assert pxt.url("minio://bucket-name/out/a b.jpg") == "https://cdn.example.com/media/a%20b.jpg"
     # a prefix covers whole path segments only: out/ does not cover outside/
-    assert env.storage._public_base(env.storage.location("minio://bucket-name/outside/x.jpg")) is None
+    assert storage._public_base(storage.location("minio://bucket-name/outside/x.jpg")) is None
 
 
 def test_secrets_are_masked_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,12 +105,13 @@ def test_secrets_are_masked_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING",
                        f"DefaultEndpointsProtocol=http;AccountName=acct;AccountKey={secret};"
                        "BlobEndpoint=http://127.0.0.1:10000/acct;")
-    env = Env.reset()
-    texts = [repr(env), str(env.describe()), repr(env.storage_config()), repr(env.storage)]
+    session = Session.reset_default()
+    env = session.env
+    texts = [repr(env), str(env.describe()), repr(env.storage_config()), repr(session.storage), repr(session)]
     assert all(secret not in t for t in texts)
     assert ("azure_account_key", "****", "PXFS_AZURE_ACCOUNT_KEY") in env.describe()
     # the connection string's BlobEndpoint is recognised as that account's URL form
-    loc = env.storage.location("http://127.0.0.1:10000/acct/container/x.jpg")
+    loc = session.storage.location("http://127.0.0.1:10000/acct/container/x.jpg")
     assert (loc.kind, loc.bucket, loc.key) == ("azure", "container", "x.jpg")
 
 

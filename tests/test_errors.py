@@ -16,6 +16,7 @@ import pytest
 
 import pxfs as pxt
 from pxfs.env import Env
+from pxfs.session import Session
 from pxfs.storage import Storage, StorageConfig
 from pxfs.storage._errors import exception_chain
 from pxfs.testing import Azurite, GcsEmulator, HttpFileServer, MotoServer, SilentServer
@@ -116,7 +117,7 @@ def assert_pxfs_error(e: pytest.ExceptionInfo[BaseException], *names: str) -> No
 
 
 def s3_calls(uri: str) -> dict[str, Callable[[], object]]:
-    storage = Env.get().storage
+    storage = Session.default().storage
     return {
         "put": lambda: pxt.put(b"x", uri.rsplit("/", 1)[0] + "/"),
         "put_many": lambda: pxt.put_many([b"x", b"y"], uri.rsplit("/", 1)[0] + "/"),
@@ -190,7 +191,7 @@ def test_a_profile_that_does_not_exist(moto_server: MotoServer, _isolated_env: P
     import botocore.exceptions
 
     alias(_isolated_env, moto_server.endpoint_url, 'profile = "no-such-profile"\n')
-    storage = Env.get().storage
+    storage = Session.default().storage
     for call in (lambda: pxt.put(b"x", "minio://bucket-p/m/"), lambda: pxt.url("minio://bucket-p/x.jpg"),
                  lambda: storage.urls(["minio://bucket-p/x.jpg"]), lambda: storage.info("minio://bucket-p/x.jpg")):
         with pytest.raises(pxt.ConfigError) as e:
@@ -203,7 +204,7 @@ def test_no_credentials_at_all(moto_server: MotoServer, _isolated_env: Path) -> 
     import botocore.exceptions
 
     alias(_isolated_env, moto_server.endpoint_url)  # AWS_* unset, no AWS files
-    storage = Env.get().storage
+    storage = Session.default().storage
     for call in (lambda: pxt.put(b"x", "minio://bucket-c/m/"), lambda: pxt.url("minio://bucket-c/x.jpg"),
                  lambda: storage.urls(["minio://bucket-c/x.jpg", "minio://bucket-c/y.jpg"]),
                  lambda: storage.rm(["minio://bucket-c/x.jpg"])):
@@ -243,7 +244,7 @@ def test_presign_expiry_out_of_range(
     monkeypatch: pytest.MonkeyPatch, moto_server: MotoServer, expires_in: object
 ) -> None:
     s3_env(monkeypatch, moto_server.endpoint_url)
-    storage = Env.get().storage
+    storage = Session.default().storage
     for call in (lambda: pxt.url("s3://bucket-x/a.jpg", expires_in=expires_in),  # type: ignore[arg-type]
                  lambda: storage.urls(["s3://bucket-x/a.jpg"], expires_in=expires_in)):  # type: ignore[arg-type]
         with pytest.raises(pxt.DataError, match="s3://bucket-x/a.jpg: expires_in"):
@@ -306,7 +307,7 @@ def odd_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[OddS3]]:
 def test_a_client_error_with_an_unusual_code(odd_s3: type[OddS3]) -> None:
     import botocore.exceptions
 
-    storage = Env.get().storage
+    storage = Session.default().storage
     # A HEAD (info) carries no body, so no code: the status is named instead.
     calls: list[tuple[Callable[[], object], str]] = [
         (lambda: pxt.put(b"x", "s3://odd-bucket/m/"), "PxfsUnusualCode (never seen before)"),
@@ -334,7 +335,7 @@ def test_botocore_parameter_errors_name_the_uri() -> None:
 
     from pxfs.storage import _s3
 
-    loc = Env.get().storage.location("s3://param-bucket/k.jpg")
+    loc = Session.default().storage.location("s3://param-bucket/k.jpg")
     err = _s3.translate(botocore.exceptions.ParamValidationError(report="bad Key"), loc, "upload to")
     assert isinstance(err, pxt.StorageError) and "s3://param-bucket/k.jpg" in str(err)
     assert "ParamValidationError" in str(err) and "bad Key" not in str(err)
@@ -350,15 +351,15 @@ def test_local_sources_folders_and_web_addresses(tmp_path: Path, http_server: Ht
         pxt.put(str(tmp_path), dest)
     assert isinstance(e.value.__cause__, IsADirectoryError)
     with pytest.raises(pxt.StorageError, match=f"cannot delete file://{tmp_path}: it is a folder"):
-        Env.get().storage.rm([str(tmp_path)])
+        Session.default().storage.rm([str(tmp_path)])
     with pytest.raises(pxt.UnsupportedDestinationError):
-        Env.get().storage.rm([http_server.url_for("a.jpg")])
+        Session.default().storage.rm([http_server.url_for("a.jpg")])
     with pytest.raises(pxt.InvalidURIError, match="type int"):
         pxt.put(5, dest)  # type: ignore[arg-type]
-    results = Env.get().storage.put_many([b"ok", None], dest, return_exceptions=True)  # type: ignore[list-item]
+    results = Session.default().storage.put_many([b"ok", None], dest, return_exceptions=True)  # type: ignore[list-item]
     assert isinstance(results[1], pxt.InvalidURIError) and results[0].uri.startswith("file://")
     with pytest.raises(pxt.InvalidURIError, match="'a/../b' under file://"):
-        Env.get().storage.put(b"x", dest, name="a/../b")
+        Session.default().storage.put(b"x", dest, name="a/../b")
 
 
 def test_an_unusable_cache_folder_names_the_uri(tmp_path: Path, http_server: HttpFileServer) -> None:

@@ -29,6 +29,7 @@ from PIL import Image
 
 import pxfs as pxt
 from pxfs.env import Env
+from pxfs.session import Session
 from pxfs.fs import PxfsFileSystem
 
 from .destinations import configure
@@ -60,7 +61,7 @@ def make_films(tmp_path: Path, n: int = 4) -> pxt.Table:
 
 def objects(prefix: str) -> list[str]:
     """Every object under a destination prefix, straight from its storage."""
-    storage = Env.get().storage
+    storage = Session.default().storage
     loc = storage.location(prefix)
     fs = storage.filesystem(loc)
     fs.invalidate_cache()
@@ -72,7 +73,7 @@ def objects(prefix: str) -> list[str]:
 
 def canon(prefix: str) -> str:
     """The canonical URI pxfs records for a destination prefix (``file:///...`` for folders)."""
-    return str(Env.get().storage.location(prefix).uri)
+    return str(Session.default().storage.location(prefix).uri)
 
 
 def owed(fs: PxfsFileSystem, column_dir: str) -> list[str]:
@@ -127,14 +128,14 @@ def test_listing_info_and_reads_on_every_store(store: str, tmp_path: Path, fs: P
     assert {c["type"] for c in cells} == {"file"} and all(c["size"] > 0 and not c["owed"] for c in cells)
     # info / exists / size / isdir / isfile
     info = fs.info("pxfs://demo/films/img/2.jpg")
-    assert info["size"] == len(Env.get().storage.cat(fileurls[2])) and info["rowid"] == 2
+    assert info["size"] == len(Session.default().storage.cat(fileurls[2])) and info["rowid"] == 2
     assert fs.size("pxfs://demo/films/img/2.jpg") == info["size"]
     assert fs.info("pxfs://demo/films")["type"] == "directory" and fs.info("pxfs://demo/films")["version"] == t.version
     assert fs.exists("pxfs://demo/films/img/3.jpg") and not fs.exists("pxfs://demo/films/img/4.jpg")
     assert fs.isdir("pxfs://demo/films/img") and fs.isfile("pxfs://demo/films.parquet")
     assert not fs.isdir("pxfs://demo/films.parquet") and not fs.isfile("pxfs://nothing")
     # cat_file with ranges, and a seekable open
-    data = Env.get().storage.cat(fileurls[1])
+    data = Session.default().storage.cat(fileurls[1])
     assert fs.cat_file("pxfs://demo/films/img/1.jpg") == data
     assert fs.cat_file("pxfs://demo/films/img/1.jpg", start=2, end=10) == data[2:10]
     assert fs.cat_file("pxfs://demo/films/img/1.jpg", start=-5) == data[-5:]

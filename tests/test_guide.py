@@ -15,6 +15,7 @@ from PIL import Image
 
 import pxfs as pxt
 from pxfs.env import Env
+from pxfs.session import Session
 
 from .destinations import KINDS, configure
 from .images import write_image
@@ -160,7 +161,7 @@ def test_guide_on_every_destination(
         t.preview.url,
     ).collect()
     assert len(rs) == 2
-    storage = Env.get().storage
+    storage = Session.default().storage
     canonical = storage.location(remote).uri
     first, second = rs[0], rs[1]
     assert first["source_image_fileurl"] == guide_env  # inserted before input_media_dest was set

@@ -26,6 +26,7 @@ from PIL import Image
 
 import pxfs as pxt
 from pxfs.env import Env
+from pxfs.session import Session
 from pxfs.testing import MotoServer
 
 from .destinations import KINDS, configure
@@ -79,7 +80,7 @@ def s3(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, request: pytest
 @contextlib.contextmanager
 def requests_to(uri: str) -> Iterator[Counter[str]]:
     """Count the requests pxfs's S3 client sends for `uri`'s endpoint, by operation."""
-    storage = Env.get().storage
+    storage = Session.default().storage
     fs = storage.filesystem(storage.location(uri))
     client = sync(fs.loop, fs.set_session)
     counted: Counter[str] = Counter()
@@ -367,7 +368,7 @@ def test_storage_list_objects(s3: tuple[str, Any], tmp_path: Path) -> None:
     bucket, client = s3
     for key in ["f/a1.png", "f/a2.png", "f/b.png", "f/sub/a3.png", "g/a4.png"]:
         client.put_object(Bucket=bucket, Key=key, Body=key.encode())
-    storage = Env.get().storage
+    storage = Session.default().storage
     names = [o.uri for o in storage.list_objects(f"s3://{bucket}/f")]
     assert names == [f"s3://{bucket}/f/{k}" for k in ["a1.png", "a2.png", "b.png", "sub/a3.png"]]
     assert [o.uri for o in storage.list_objects(f"s3://{bucket}/f/", recursive=False, name_prefix="a")] == [
@@ -401,7 +402,7 @@ def test_insert_objects_and_listed_checks_on_every_destination(
     kind: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     prefix = configure(kind, request, tmp_path, monkeypatch)
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     n = 25  # more than LIST_MIN: checked by listing
     bodies = [png_bytes(i) for i in range(n)]
     stored = storage.put_many(bodies, f"{prefix}/src/", names=[f"{i:02d}.png" for i in range(n)])

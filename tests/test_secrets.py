@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from pxfs.env import Env
+from pxfs.session import Session
 from pxfs.errors import BucketNotFoundError, ConfigError
 from pxfs.storage import SchemeSpec, StorageConfig
 from pxfs.testing import Azurite, MotoServer
@@ -92,7 +93,7 @@ def test_alias_options_are_masked_in_the_storage_config(configured: Env) -> None
     cfg = configured.storage_config()
     minio = cfg.schemes["minio"]
     assert minio.client_kwargs["aws_secret_access_key"] == AWS_SECRET  # the value itself is kept
-    texts = [repr(cfg), repr(minio), str(minio), repr(cfg.schemes["vault"]), repr(cfg.azure), repr(configured.storage)]
+    texts = [repr(cfg), repr(minio), str(minio), repr(cfg.schemes["vault"]), repr(cfg.azure), repr(Session(env=configured).storage)]
     assert_no_secret(*texts)
     shown = repr(minio)
     assert "'region_name': 'eu-west-1'" in shown and "'aws_secret_access_key': '****'" in shown
@@ -148,7 +149,7 @@ def test_storage_errors_of_an_alias_with_secrets_show_none(
     moto_server: MotoServer, _isolated_env: Path
 ) -> None:
     (_isolated_env / "config.toml").write_text(alias_config(moto_server.endpoint_url))
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     with pytest.raises(BucketNotFoundError) as e:
         storage.put(b"x", f"minio://no-such-bucket-{uuid.uuid4().hex[:8]}/media/")
     assert_no_secret(str(e.value), repr(e.value), "".join(traceback.format_exception(e.value)))
@@ -170,7 +171,7 @@ def test_debug_log_lines_show_no_secret(
     caplog.set_level(logging.DEBUG, logger="pxfs")
     (_isolated_env / "config.toml").write_text(alias_config(moto_server.endpoint_url).split("[azure]")[0])
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     assert pxfs_debug_logging.isEnabledFor(logging.DEBUG)
     bucket = f"secrets-{uuid.uuid4().hex[:8]}"
     moto_server.create_bucket(bucket)
@@ -187,7 +188,7 @@ def test_debug_log_lines_show_no_secret(
     sas = container_sas(azurite, container)
     conn = f"BlobEndpoint={azurite.blob_endpoint};SharedAccessSignature={sas}"
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", conn)
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     assert storage.cat(storage.put(b"with the SAS", f"az://{container}/sas/")) == b"with the SAS"
     with pytest.raises(PermissionError):
         storage.url(blob)
@@ -242,7 +243,7 @@ def test_gcs_credentials_variable_holding_the_key_is_masked(
     from pxfs.storage._gcs import _Auth
 
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", value)
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     with pytest.raises(ConfigError) as e:
         storage.put(b"x", "gs://bucket-name/media/")
     texts = [str(e.value), repr(e.value), "".join(traceback.format_exception(e.value)),
@@ -259,5 +260,5 @@ def test_gcs_credentials_path_is_still_shown(tmp_path: Path, monkeypatch: pytest
     path = str(tmp_path / "keys" / "service-account.json")
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", path)
     with pytest.raises(ConfigError, match=f"names {path}, which is not a file"):
-        Env.reset().storage.put(b"x", "gs://bucket-name/media/")
+        Session.reset_default().storage.put(b"x", "gs://bucket-name/media/")
     assert _Auth(endpoint_url=None, credentials_file=path).describe() == f"credentials file {path}"

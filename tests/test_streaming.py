@@ -20,6 +20,7 @@ import pytest
 
 import pxfs as pxt
 from pxfs.env import Env
+from pxfs.session import Session
 from pxfs.fs import _snapshot
 from pxfs.tables import _parquet
 
@@ -111,7 +112,7 @@ def test_each_batch_has_urls_a_browser_can_get(tmp_path: Path, moto_server: Any,
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server.endpoint_url)
     moto_server.create_bucket("stream-urls")
     t = make_table(tmp_path, n=7, destination="s3://stream-urls/rot")
-    storage = Env.get().storage
+    storage = Session.default().storage
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     seen = 0
     for batch in t.select(t.rot.fileurl, t.rot.url).iter_batches(3):
@@ -182,7 +183,7 @@ def test_verify_lists_each_folder_once_and_reports_missing_and_wrong_size(
     from pxfs.fs._verify import verify_table
 
     _, uris = _verify_setup(moto_server, monkeypatch, tmp_path)
-    storage = Env.get().storage
+    storage = Session.default().storage
     loc = storage.location(uris[3])
     fs = storage.filesystem(loc)
     fs.rm(loc.path)  # gone behind pxfs's back
@@ -194,7 +195,7 @@ def test_verify_lists_each_folder_once_and_reports_missing_and_wrong_size(
     assert out[0] == f"missing     refs.img row 3: {uris[3]}"
     assert out[1].startswith(f"wrong size  refs.img row 7: {uris[7]}: recorded ") and out[1].endswith("found 5")
     assert out[2] == "refs: 12 object(s) checked: 1 missing, 1 wrong size"
-    with Env.get().catalog.connect() as con:
+    with Session.default().catalog.connect() as con:
         meta = rows.load_table(con, "refs")
     assert meta is not None
     found: list[str] = []

@@ -43,6 +43,7 @@ def test_public_api() -> None:
         "GcsEmulator",
         "HttpFileServer",
         "MotoServer",
+        "S3rver",
         "SilentServer",
     }
 

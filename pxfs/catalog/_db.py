@@ -12,7 +12,7 @@ import contextlib
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, ClassVar, Iterator
 
 from ..errors import CatalogBusyError, CatalogError
 
@@ -52,11 +52,15 @@ class Catalog:
     ...     _ = con.execute("select 1").fetchone()
     """
 
-    # DuckDB shares one database instance per file inside a process; serialize our use.
-    _process_lock = threading.RLock()
+    # DuckDB shares one database instance per file inside a process: serialize our use of
+    # each file (two sessions on two catalogs do not wait for each other).
+    _locks: ClassVar[dict[Path, threading.RLock]] = {}
+    _locks_guard: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, path: Path, lock_timeout: float = 30.0) -> None:
         self.path = Path(path)
+        with self._locks_guard:
+            self._process_lock = self._locks.setdefault(self.path.resolve(), threading.RLock())
         self.lock_timeout = lock_timeout
         self._initialized = False
         self._held: Any = None  # a connection kept open inside `held()`

@@ -8,7 +8,7 @@ import itertools
 import sys
 from typing import Any, Callable, Iterator
 
-from ._common import Command, get_env, get_fs, positive_int
+from ._common import Command, get_session, get_fs, positive_int
 from ._where import column_of, parse_where
 
 __all__ = ["add_commands"]
@@ -104,7 +104,7 @@ def _cmd_url(args: argparse.Namespace) -> int:
     ref = column_of(t, column)
     query = t.where(parse_where(t, args.where)) if args.where else t
     uris = query.select(uri=ref.fileurl).collect()["uri"]
-    storage = get_env().storage
+    storage = get_session().storage
     missing = 0
     for uri in uris:
         if uri is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable, Protocol
 
-__all__ = ["Command", "get_env", "get_fs", "non_negative_float", "positive_int"]
+__all__ = ["Command", "get_session", "get_fs", "non_negative_float", "positive_int"]
 
 
 class Command(Protocol):
@@ -37,11 +37,11 @@ def non_negative_float(text: str) -> float:
     return value
 
 
-def get_env() -> Any:
-    """The process's configuration (and its catalog and storage)."""
-    from ..env import Env
+def get_session() -> Any:
+    """The process's default session: its configuration, catalog and storage."""
+    from ..session import Session
 
-    return Env.get()
+    return Session.default()
 
 
 def get_fs() -> Any:

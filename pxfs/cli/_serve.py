@@ -6,7 +6,7 @@ import argparse
 import sys
 import urllib.parse
 
-from ._common import Command, get_env
+from ._common import Command, get_session
 
 __all__ = ["add_commands"]
 
@@ -31,14 +31,14 @@ def add_commands(command: Command) -> None:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from ..web import make_server
 
-    env = get_env()
-    server, routes, unmapped = make_server(env, args.port, args.host)
+    session = get_session()
+    server, routes, unmapped = make_server(session, args.port, args.host)
     base = f"http://{args.host}:{server.server_address[1]}"
     print(f"serving local media on {base} (Ctrl-C to stop)")
     for prefix, folder in routes:
         print(f"  {base}{prefix} -> {folder}")
     if unmapped:
-        print(f"so that .url gives these addresses, add to {env.config_file}:")
+        print(f"so that .url gives these addresses, add to {session.env.config_file}:")
         print("[pxfs.public_urls]")
         for folder in unmapped:
             print(f'"{folder}" = "{base}{urllib.parse.quote(folder.as_posix())}"')

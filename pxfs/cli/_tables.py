@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from ._common import Command, get_env, non_negative_float, positive_int
+from ._common import Command, get_session, non_negative_float, positive_int
 
 __all__ = ["add_commands"]
 
@@ -66,7 +66,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from ..fs._verify import verify_table
 
     t = pxt.get_table(args.table)
-    with get_env().catalog.connect() as con:
+    with get_session().catalog.connect() as con:
         meta = rows.load_table(con, t.path)
         assert meta is not None
     report = verify_table(meta, lambda p: print(f"{p.kind:<10}  {p.text}", flush=False),
@@ -103,7 +103,7 @@ def _cmd_gc(args: argparse.Namespace) -> int:
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
-    env = get_env()
+    env = get_session().env
     rows = [("home", str(env.home), "PXFS_HOME" if os.environ.get("PXFS_HOME") else "default")]
     rows += [(k, v, s) for k, v, s in env.describe()]
     kw = max(len(r[0]) for r in rows)

@@ -43,10 +43,6 @@ class Function:
     returns: str  # a type name from pxfs.types
     is_method: bool = True
 
-    @property
-    def returns_image(self) -> bool:
-        return self.returns == "Image"
-
 
 def check_size(size: Any) -> tuple[int, int]:
     if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size)):

@@ -92,23 +92,32 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
     cachable = False  # no hidden instances kept alive by constructor arguments
     async_impl = False
 
-    def __init__(self, *args: Any, **storage_options: Any) -> None:
-        super().__init__(*args, **storage_options)
+    def __init__(self, *args: Any, session: Any = None, home: str | None = None, **storage_options: Any) -> None:
+        super().__init__(*args, session=session, home=home, **storage_options)
         self._snapshots = SnapshotCache()
         self._batch = threading.local()
+        if session is None and home is not None:
+            from ..session import Session
+
+            session = Session(home=home)
+        self._own_session = session
+
+    @property
+    def session(self) -> Any:
+        """The session whose catalog this filesystem shows: the one given (or opened at
+        `home`), else the process's default session, whatever ``pxt.init()`` made it."""
+        if self._own_session is not None:
+            return self._own_session
+        from ..session import Session
+
+        return Session.default()
 
     # -- resolution ---------------------------------------------------------------------
-
-    @staticmethod
-    def _env() -> Any:
-        from ..env import Env
-
-        return Env.get()
 
     def _resolve(self, path: str) -> Node:
         path = self._strip_protocol(path)
         split(path)  # malformed paths fail before the catalog is opened
-        with self._env().catalog.connect() as con:
+        with self.session.catalog.connect() as con:
             return resolve(con, path)
 
     # -- listing --------------------------------------------------------------------------
@@ -129,7 +138,7 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         """
         path = self._strip_protocol(path)
         split(path)
-        catalog = self._env().catalog
+        catalog = self.session.catalog
         with catalog.connect() as con:
             node = resolve(con, path)
             if node.kind != "column":
@@ -159,7 +168,7 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         path = self._strip_protocol(path)
         split(path)
         out: dict[str, dict[str, Any]] = {}
-        with self._env().catalog.connect() as con:
+        with self.session.catalog.connect() as con:
             try:
                 node = resolve(con, path)
             except FileNotFoundError:
@@ -251,13 +260,13 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         """Details of `path`; builds a snapshot to know its size, never computes a cell."""
         path = self._strip_protocol(path)
         split(path)
-        with self._env().catalog.connect() as con:
+        with self.session.catalog.connect() as con:
             node = resolve(con, path)
             entry = self._entry(con, node)
         if node.kind == "snapshot":
-            entry["size"] = snapshot_size(node, self._snapshots)
+            entry["size"] = snapshot_size(node, self._snapshots, self.session)
         elif node.kind == "cell" and entry["size"] is None and entry["uri"] is not None:
-            entry["size"] = self._env().storage.info(entry["uri"]).get("size")
+            entry["size"] = self.session.storage.info(entry["uri"]).get("size")
         return entry
 
     def exists(self, path: str, **kwargs: Any) -> bool:
@@ -284,11 +293,11 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         """When the version that `path` shows was made (the catalog's time for the root)."""
         path = self._strip_protocol(path)
         split(path)
-        with self._env().catalog.connect() as con:
+        with self.session.catalog.connect() as con:
             entry = self._entry(con, resolve(con, path))
         when: dt.datetime | None = entry.get("mtime")
         if when is None:
-            stamp = os.path.getmtime(self._env().catalog_path)
+            stamp = os.path.getmtime(self.session.catalog_path)
             when = dt.datetime.fromtimestamp(stamp).astimezone()
         return when
 
@@ -322,10 +331,10 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         if _is_dir(node):
             raise IsADirectoryError(errno.EISDIR, f"pxfs://{path} is a directory")
         if node.kind == "snapshot":
-            raw, size = snapshot_open(node, self._snapshots)
+            raw, size = snapshot_open(node, self._snapshots, self.session)
             return PxfsFile(raw, path, size)
         uri = self._materialized_uri(node)
-        local = self._env().storage.localpath(uri)
+        local = self.session.storage.localpath(uri)
         return PxfsFile(io.FileIO(local, "r"), path, os.path.getsize(local))
 
     def _materialized_uri(self, node: Node) -> str:
@@ -334,13 +343,11 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         if not node.cell.owed:
             assert node.cell.uri is not None
             return node.cell.uri
-        import pxfs
-
         rowid = node.cell.rowid
-        table = pxfs.get_table(node.meta.path)
+        table = self.session.get_table(node.meta.path)
         logger.debug("computing owed cell %s (row %d of %s.%s)", node.url, rowid, node.meta.path, node.column.name)
         table.materialize([node.column.name], rowids=[rowid], show_progress=False)
-        with self._env().catalog.connect() as con:
+        with self.session.catalog.connect() as con:
             cell = q.cell(con, node.meta, node.column, rowid)
         if cell is not None and cell.uri is not None:
             return cell.uri
@@ -362,7 +369,7 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         node = self._resolve(path)
         if node.kind != "cell":
             raise NotImplementedError(f"{node.url}: only media cells have URLs; snapshots are read through pxfs")
-        return self._env().storage.url(self._materialized_uri(node), expiration)  # type: ignore[no-any-return]
+        return self.session.storage.url(self._materialized_uri(node), expiration)  # type: ignore[no-any-return]
 
     # -- the one write: a media file into a media column inserts a row ---------------------
 
@@ -395,7 +402,7 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         target = self._insert_target(rpath)
         size = os.path.getsize(lpath)
         callback.set_size(size)
-        value: Any = lpath if self._env().default_input_media_dest else _read(lpath)
+        value: Any = lpath if self.session.default_input_media_dest else _read(lpath)
         self._insert(target, value)
         callback.relative_update(size)
 
@@ -410,7 +417,7 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         segs = split(path)
         if not segs:
             raise PermissionError(f"pxfs://: the root is read-only; {_PUT_HINT}")
-        with self._env().catalog.connect() as con:
+        with self.session.catalog.connect() as con:
             try:
                 existing: Node | None = resolve(con, path)
             except FileNotFoundError:
@@ -449,7 +456,7 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         if batch is not None:
             batch.append((target.meta.path, target.meta.id, target.column.name, value))
             return
-        _insert_rows([(target.meta.path, target.meta.id, target.column.name, value)])
+        _insert_rows(self.session, [(target.meta.path, target.meta.id, target.column.name, value)])
 
     def _batched(self) -> Any:
         fs = self
@@ -465,7 +472,7 @@ class PxfsFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
                     return
                 rows, fs._batch.rows = fs._batch.rows, None
                 if exc_type is None and rows:
-                    _insert_rows(rows)
+                    _insert_rows(fs.session, rows)
 
         return _Batch()
 
@@ -532,12 +539,10 @@ def _read(path: str) -> bytes:
         return f.read()
 
 
-def _insert_rows(items: list[tuple[str, str, str, Any]]) -> None:
+def _insert_rows(session: Any, items: list[tuple[str, str, str, Any]]) -> None:
     """One ``Table.insert`` per table: ``(table path, table id, column, value)`` rows."""
-    import pxfs
-
     by_table: dict[str, list[dict[str, Any]]] = {}
     for path, _table_id, column, value in items:
         by_table.setdefault(path, []).append({column: value})
     for path, batch in by_table.items():
-        pxfs.get_table(path).insert(batch)
+        session.get_table(path).insert(batch)

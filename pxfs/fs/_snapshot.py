@@ -91,20 +91,17 @@ def _remove(path: str) -> None:
         pass
 
 
-def _build(node: Node, cache: SnapshotCache) -> bytes | str:
+def _build(node: Node, cache: SnapshotCache, session: Any) -> bytes | str:
     """The snapshot `node` names, from the cache or written now (computing owed cells first)."""
-    import pxfs
-
-    from ..env import Env
     from ..tables._parquet import write_snapshot
 
     assert node.kind == "snapshot" and node.meta is not None
-    env = Env.get()
+    env = session
     with env.catalog.connect() as con:
         meta = rows.load_table(con, node.dotted, version=node.version)
     if meta is None or meta.id != node.meta.id:
         raise FileNotFoundError(f"pxfs://{node.path}: table {node.dotted!r} was dropped meanwhile")
-    table = pxfs.get_table(f"{node.dotted}:{meta.version}")  # a version never changes
+    table = session.get_table(f"{node.dotted}:{meta.version}")  # a version never changes
     table.materialize(show_progress=False)
     with env.catalog.connect() as con:
         key = rows.fingerprint(con, meta)
@@ -127,26 +124,26 @@ def _build(node: Node, cache: SnapshotCache) -> bytes | str:
     return data
 
 
-def snapshot_size(node: Node, cache: SnapshotCache) -> int:
+def snapshot_size(node: Node, cache: SnapshotCache, session: Any) -> int:
     """The size in bytes of the Parquet file of the snapshot `node` names.
 
     Examples
     --------
-    >>> snapshot_size(resolve(con, "demo/photos.parquet"), SnapshotCache())  # doctest: +SKIP
+    >>> snapshot_size(resolve(con, "demo/photos.parquet"), SnapshotCache(), pxt.Session())  # doctest: +SKIP
     2291
     """
-    data = _build(node, cache)
+    data = _build(node, cache, session)
     return len(data) if isinstance(data, bytes) else os.path.getsize(data)
 
 
-def snapshot_open(node: Node, cache: SnapshotCache) -> tuple[io.RawIOBase | io.BytesIO, int]:
+def snapshot_open(node: Node, cache: SnapshotCache, session: Any) -> tuple[io.RawIOBase | io.BytesIO, int]:
     """An open, seekable binary file of the snapshot `node` names, and its size.
 
     Examples
     --------
-    >>> raw, size = snapshot_open(resolve(con, "demo/photos.parquet"), SnapshotCache())  # doctest: +SKIP
+    >>> raw, size = snapshot_open(resolve(con, "demo/photos.parquet"), SnapshotCache(), pxt.Session())  # doctest: +SKIP
     """
-    data = _build(node, cache)
+    data = _build(node, cache, session)
     if isinstance(data, bytes):
         return io.BytesIO(data), len(data)
     raw = io.FileIO(data, "r")

@@ -57,7 +57,7 @@ class VerifyReport:
 
 
 def verify_table(meta: TableMeta, on_problem: Callable[[Problem], None], *, concurrency: int = 16,
-                 list_min: int = LIST_MIN) -> VerifyReport:
+                 list_min: int = LIST_MIN, session: Any = None) -> VerifyReport:
     """Check every stored media cell of `meta`'s version; `on_problem` is called for each
     problem as it is found (folder by folder, by row id within a folder).
 
@@ -67,9 +67,9 @@ def verify_table(meta: TableMeta, on_problem: Callable[[Problem], None], *, conc
     >>> report.summary()                                             # doctest: +SKIP
     'demo.films: 8 object(s) checked: all present'
     """
-    from ..env import Env
+    from ..session import Session
 
-    env = Env.get()
+    env = session if session is not None else Session.default()
     catalog, storage = env.catalog, env.storage
     report = VerifyReport(meta.path)
     with catalog.held(), cf.ThreadPoolExecutor(concurrency) as pool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import ColumnMeta, dirs, rows
 from ..errors import CatalogError, DataError
@@ -13,6 +13,9 @@ from ..types import as_type
 from ._sources import infer_schema, read_source
 from ._table import Table
 from ._versions import purge_dropped
+
+if TYPE_CHECKING:
+    from ..session import Session
 
 __all__ = [
     "create_dir", "create_table", "drop_dir", "drop_table", "get_table", "list_dirs", "list_tables",
@@ -23,10 +26,17 @@ logger = logging.getLogger("pxfs.tables")
 _SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _env() -> Any:
-    from ..env import Env
+def _session(session: Session | None) -> Session:
+    from ..session import Session
 
-    return Env.get()
+    return session if session is not None else Session.default()
+
+
+def _explicit(session: Session) -> Session | None:
+    """What a Table keeps: an explicit session, or None to follow the default one."""
+    from ..session import Session
+
+    return None if session is Session._default else session
 
 
 def _norm(path: str, what: str) -> str:
@@ -52,7 +62,7 @@ def _check_parent(con: Any, path: str) -> None:
         raise CatalogError(f"directory {parent!r} does not exist; create it first with pxt.create_dir({parent!r})")
 
 
-def create_dir(path: str, if_exists: str = "error") -> None:
+def create_dir(path: str, if_exists: str = "error", *, session: Session | None = None) -> None:
     """Create a directory (``'a.b'`` needs ``'a'``); ``if_exists='ignore'`` makes it idempotent.
 
     Examples
@@ -62,7 +72,8 @@ def create_dir(path: str, if_exists: str = "error") -> None:
     path = _norm(path, "directory")
     if if_exists not in ("error", "ignore", "replace", "replace_force"):
         raise DataError(f"if_exists must be 'error', 'ignore', 'replace' or 'replace_force', got {if_exists!r}")
-    with _env().catalog.transaction() as con:
+    session = _session(session)
+    with session.catalog.transaction() as con:
         kind = dirs.kind(con, path)
         if kind == "table":
             raise CatalogError(f"{path!r} is a table, not a directory")
@@ -72,13 +83,14 @@ def create_dir(path: str, if_exists: str = "error") -> None:
             if if_exists == "error":
                 raise CatalogError(f"directory {path!r} already exists; pass if_exists='ignore' to keep it")
     if kind == "dir":
-        drop_dir(path, force=if_exists == "replace_force")
-    with _env().catalog.transaction() as con:
+        drop_dir(path, force=if_exists == "replace_force", session=session)
+    with session.catalog.transaction() as con:
         _check_parent(con, path)
         dirs.create(con, path)
 
 
-def drop_dir(path: str, force: bool = False, if_not_exists: str = "error") -> None:
+def drop_dir(path: str, force: bool = False, if_not_exists: str = "error", *,
+             session: Session | None = None) -> None:
     """Drop a directory; ``force=True`` also drops what it contains (and a missing one is fine).
 
     Dropping a table removes the media objects pxfs wrote for it.
@@ -88,7 +100,8 @@ def drop_dir(path: str, force: bool = False, if_not_exists: str = "error") -> No
     >>> pxt.drop_dir('blob_storage_demo', force=True)  # doctest: +SKIP
     """
     path = _norm(path, "directory")
-    with _env().catalog.connect() as con:
+    session = _session(session)
+    with session.catalog.connect() as con:
         kind = dirs.kind(con, path)
         if kind is None:
             if force or if_not_exists == "ignore":
@@ -103,14 +116,14 @@ def drop_dir(path: str, force: bool = False, if_not_exists: str = "error") -> No
             "pass force=True to drop it with its contents"
         )
     for t in tables:
-        drop_table(t, force=True)
-    with _env().catalog.transaction() as con:
+        drop_table(t, force=True, session=session)
+    with session.catalog.transaction() as con:
         dirs.remove(con, [*subdirs, path])
 
 
 def create_table(
     path: str, schema: dict[str, Any] | None = None, if_exists: str = "error", *, source: Any = None,
-    schema_overrides: dict[str, Any] | None = None,
+    schema_overrides: dict[str, Any] | None = None, session: Session | None = None,
 ) -> Table:
     """Create a table from a schema, or from data whose columns give the schema.
 
@@ -130,58 +143,59 @@ def create_table(
     ...                      schema_overrides={'photo': pxt.Image})                   # doctest: +SKIP
     """
     path = _norm(path, "table")
+    session = _session(session)
     if if_exists not in ("error", "ignore", "replace"):
         raise DataError(f"if_exists must be 'error', 'ignore' or 'replace', got {if_exists!r}")
     data = None
     if source is not None:
         if schema is not None:
             raise DataError(f"create_table({path!r}): give a schema or a source (with schema_overrides), not both")
-        data = read_source(_env().storage, source)
+        data = read_source(session.storage, source)
         schema = dict(infer_schema(data, schema_overrides or {}))
     elif schema_overrides is not None:
         raise DataError(f"create_table({path!r}): schema_overrides goes with source=; put the types in the schema")
     if not isinstance(schema, dict):
         raise DataError(f"create_table({path!r}): schema must be a dict of column name -> type")
-    table, created = _create_table(path, schema, if_exists)
+    table, created = _create_table(path, schema, if_exists, session)
     if data is None or not created:
         return table
     try:
         table.insert(data)
     except BaseException:
-        drop_table(path, force=True)  # all or nothing: the insert wrote nothing, the table goes too
+        drop_table(path, force=True, session=session)  # all or nothing: the insert wrote nothing, the table goes too
         raise
     return table
 
 
-def _create_table(path: str, schema: dict[str, Any], if_exists: str) -> tuple[Table, bool]:
+def _create_table(path: str, schema: dict[str, Any], if_exists: str, session: Session) -> tuple[Table, bool]:
     """The table at `path` and whether it was created now (False: kept by if_exists='ignore')."""
     types = {}
     for name, t in schema.items():
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
             raise DataError(f"create_table({path!r}): {name!r} is not a valid column name")
         types[name] = as_type(t, f"create_table({path!r}), column {name!r}")
-    with _env().catalog.connect() as con:
+    with session.catalog.connect() as con:
         kind = dirs.kind(con, path)
     if kind == "dir":
         raise CatalogError(f"{path!r} is a directory")
     if kind == "table":
         if if_exists == "ignore":
-            return get_table(path), False
+            return get_table(path, session=session), False
         if if_exists == "error":
             raise CatalogError(
                 f"table {path!r} already exists; use pxt.get_table({path!r}) or pass if_exists='replace'"
             )
-        drop_table(path, force=True)
+        drop_table(path, force=True, session=session)
     table_id = uuid.uuid4().hex[:12]
-    with _env().catalog.transaction() as con:
+    with session.catalog.transaction() as con:
         _check_parent(con, path)
         if dirs.kind(con, path) is not None:
             raise CatalogError(f"table {path!r} already exists")
         rows.create_table(con, table_id, path, [ColumnMeta(i, name, t, None, None, 1) for i, (name, t) in enumerate(types.items())])
-    return Table(path, table_id), True
+    return Table(path, table_id, session=_explicit(session)), True
 
 
-def get_table(path: str) -> Table:
+def get_table(path: str, *, session: Session | None = None) -> Table:
     """The table at `path`; ``'path:N'`` gives a read-only handle on version N.
 
     Examples
@@ -196,14 +210,17 @@ def get_table(path: str) -> Table:
             raise CatalogError(f"{path}:{v}: the version after ':' must be a number")
         version = int(v)
     path = _norm(path, "table")
-    with _env().catalog.connect() as con:
+    session = _session(session)
+    with session.catalog.connect() as con:
         meta = rows.load_table(con, path, version=version)
     if meta is None:
-        raise CatalogError(f"table {path!r} does not exist; tables: {', '.join(list_tables()) or '(none)'}")
-    return Table(path, meta.id, version)
+        tables = ", ".join(list_tables(session=session)) or "(none)"
+        raise CatalogError(f"table {path!r} does not exist; tables: {tables}")
+    return Table(path, meta.id, version, session=_explicit(session))
 
 
-def drop_table(path: str | Table, force: bool = False, if_not_exists: str = "error") -> None:
+def drop_table(path: str | Table, force: bool = False, if_not_exists: str = "error", *,
+               session: Session | None = None) -> None:
     """Drop a table and remove the media objects pxfs wrote for it (never files it did not write).
 
     The drop commits first; if the media cannot be removed now (storage down, process
@@ -216,7 +233,7 @@ def drop_table(path: str | Table, force: bool = False, if_not_exists: str = "err
     if isinstance(path, Table):
         path = path.path
     path = _norm(path, "table")
-    env = _env()
+    env = _session(session)
     with env.catalog.transaction() as con:
         meta = rows.load_table(con, path)
         if meta is None:
@@ -232,7 +249,7 @@ def drop_table(path: str | Table, force: bool = False, if_not_exists: str = "err
             path, e)
 
 
-def list_tables(dir_path: str = "", recursive: bool = True) -> list[str]:
+def list_tables(dir_path: str = "", recursive: bool = True, *, session: Session | None = None) -> list[str]:
     """Paths of the tables under `dir_path` (all tables by default).
 
     Examples
@@ -240,10 +257,10 @@ def list_tables(dir_path: str = "", recursive: bool = True) -> list[str]:
     >>> pxt.list_tables('blob_storage_demo')  # doctest: +SKIP
     ['blob_storage_demo.media']
     """
-    return _list(0, dir_path, recursive)
+    return _list(0, dir_path, recursive, session)
 
 
-def list_dirs(dir_path: str = "", recursive: bool = True) -> list[str]:
+def list_dirs(dir_path: str = "", recursive: bool = True, *, session: Session | None = None) -> list[str]:
     """Paths of the directories under `dir_path`.
 
     Examples
@@ -251,12 +268,12 @@ def list_dirs(dir_path: str = "", recursive: bool = True) -> list[str]:
     >>> pxt.list_dirs()  # doctest: +SKIP
     ['blob_storage_demo']
     """
-    return sorted(_list(1, dir_path, recursive))
+    return sorted(_list(1, dir_path, recursive, session))
 
 
-def _list(which: int, dir_path: str, recursive: bool) -> list[str]:
+def _list(which: int, dir_path: str, recursive: bool, session: Session | None) -> list[str]:
     prefix = _norm(dir_path, "directory") if dir_path else ""
-    with _env().catalog.connect() as con:
+    with _session(session).catalog.connect() as con:
         found = dirs.paths_under(con, prefix)[which]
     if not recursive:
         start = len(prefix) + 1 if prefix else 0

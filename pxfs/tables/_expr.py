@@ -142,9 +142,6 @@ class Expr:
         """Names of the columns this expression reads."""
         return {e.name for e in self.walk() if isinstance(e, ColumnRef)}
 
-    def table_ids(self) -> set[str]:
-        return {e.table_id for e in self.walk() if isinstance(e, ColumnRef) and e.table_id}
-
     def to_dict(self) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -204,10 +201,6 @@ class Call(Expr):
     def children(self) -> list[Expr]:
         return [self.arg]
 
-    @property
-    def returns_image(self) -> bool:
-        return _image_fns.FUNCTIONS[self.fn].returns_image
-
     def to_dict(self) -> dict[str, Any]:
         return {"call": self.fn, "of": self.arg.to_dict(), "args": self.args, "kwargs": self.kwargs}
 
@@ -244,7 +237,7 @@ class Prop(Expr):
 
 
 class Compare(Expr):
-    OPS = ("==", "!=", "<", "<=", ">", ">=", "in")
+    """A comparison: ``t.year > 2000``, ``t.img.fileurl == None``, ``t.n.isin([1, 2])``."""
 
     def __init__(self, op: str, left: Expr, right: Expr) -> None:
         self.op = op

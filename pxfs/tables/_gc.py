@@ -25,7 +25,7 @@ from ..errors import PxfsError
 from ._versions import Expired, cutoff, expire_table, purge_dropped
 
 if TYPE_CHECKING:
-    from ..env import Env
+    from ..session import Session
 
 __all__ = ["GcReport", "gc", "write_prefixes"]
 
@@ -48,7 +48,7 @@ class GcReport:
     errors: list[str] = field(default_factory=list)
 
 
-def gc(*, apply: bool = False, min_age: float = 3600.0) -> GcReport:
+def gc(*, apply: bool = False, min_age: float = 3600.0, session: Session | None = None) -> GcReport:
     """Find (and with `apply`, remove) what no retained version needs: versions replaced
     more than ``version_retention_days`` ago, the media of dropped tables, and orphaned
     objects this catalog wrote. Without `apply` nothing changes. ``pxfs gc`` prints it.
@@ -58,9 +58,9 @@ def gc(*, apply: bool = False, min_age: float = 3600.0) -> GcReport:
     >>> report = pxt.gc()                         # doctest: +SKIP
     >>> report = pxt.gc(apply=True, min_age=0)    # doctest: +SKIP
     """
-    from ..env import Env
+    from ..session import Session
 
-    env = Env.get()
+    env = session if session is not None else Session.default()
     report = GcReport(applied=apply)
     when = cutoff(env, None)
     with env.catalog.connect() as con:
@@ -100,7 +100,7 @@ def gc(*, apply: bool = False, min_age: float = 3600.0) -> GcReport:
     return report
 
 
-def _list_candidates(env: Env, report: GcReport) -> list[tuple[str, int | None, float | None, str]]:
+def _list_candidates(env: Session, report: GcReport) -> list[tuple[str, int | None, float | None, str]]:
     """``(uri, size, written at, table id)`` of the objects named like pxfs's own under
     every prefix pxfs writes to; other names are counted as skipped."""
     found = []
@@ -129,7 +129,7 @@ def _list_candidates(env: Env, report: GcReport) -> list[tuple[str, int | None, 
     return found
 
 
-def write_prefixes(env: Env) -> list[Any]:
+def write_prefixes(env: Session) -> list[Any]:
     """The Locations pxfs writes media to: home media, input/output destinations, every
     column destination (of dropped tables and columns too)."""
     candidates: list[str | None] = [str(env.media_dir), env.default_input_media_dest, env.default_output_media_dest]
@@ -167,7 +167,7 @@ def _modified(entry: dict[str, Any]) -> float | None:
     return None
 
 
-def _canonical(env: Env, uri: str) -> str:
+def _canonical(env: Session, uri: str) -> str:
     try:
         return str(env.storage.location(uri).uri)
     except PxfsError:  # a reference pxfs cannot parse any more still protects nothing of ours

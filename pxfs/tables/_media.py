@@ -33,7 +33,7 @@ from ..compute._image_fns import open_image
 from ..errors import DataError, PxfsError
 from ..storage import Listed, Location, Storage
 
-__all__ = ["LIST_MIN", "MediaValue", "check_many", "check_media", "decode_at_insert"]
+__all__ = ["LIST_MIN", "MediaValue", "check_many", "check_media"]
 
 LIST_MIN = 20  # bucket references sharing a folder: at least this many are checked by listing
 _PAGE = 1000  # keys per listing page (S3, GCS and Azure alike)
@@ -53,15 +53,13 @@ class MediaValue:
 
 
 def check_media(
-    storage: Storage, col: ColumnMeta, value: Any, where: str, *, decode: bool | None = None
+    storage: Storage, col: ColumnMeta, value: Any, where: str, *, decode: bool = False
 ) -> MediaValue:
     """Check one value of media column `col`; `where` is "row 3, column 'img'".
 
-    An image's header is read; with `decode` (default: ``media_validation='on_write'``)
-    every pixel is decoded too, remote images fetched through the storage cache.
+    An image's header is read; with `decode` (``media_validation='on_write'``) every
+    pixel is decoded too, remote images fetched through the storage cache.
     """
-    if decode is None:
-        decode = decode_at_insert()
     is_image = col.type.name == "Image"
     if _is_pil_image(value):
         return MediaValue(where, upload=_encode_pil(value, where))
@@ -90,22 +88,17 @@ def check_media(
     return checked
 
 
-def decode_at_insert() -> bool:
-    """Whether inserted images are decoded fully (``media_validation='on_write'``)."""
-    from ..env import Env
-
-    return bool(Env.get()["media_validation"] == "on_write")
-
-
 def check_many(
-    storage: Storage, items: list[tuple[ColumnMeta, Any, str]], *, known: Mapping[str, Listed] | None = None
+    storage: Storage, items: list[tuple[ColumnMeta, Any, str]], *, known: Mapping[str, Listed] | None = None,
+    decode: bool = False,
 ) -> list[MediaValue]:
     """:func:`check_media` for many values, checked concurrently; the first error (in the
     order of `items`) is raised.
 
     Bucket references that share a folder with :data:`LIST_MIN` - 1 others are checked
     by listing that folder; `known` maps URIs already listed (``insert_objects``) to what
-    the listing said. Images are still decoded under ``media_validation='on_write'``.
+    the listing said. With `decode` (``media_validation='on_write'``) images are decoded
+    fully, listed ones too.
 
     Examples
     --------
@@ -113,7 +106,6 @@ def check_many(
     >>> check_many(storage, [(col, 's3://b/photos/a.jpg', "row 0, column 'img'")])  # doctest: +SKIP
     [MediaValue(where="row 0, column 'img'", uri='s3://b/photos/a.jpg', size=1234, hash='9b2c...')]
     """
-    decode = decode_at_insert()
     out: list[MediaValue | None] = [None] * len(items)
     listed = _check_by_listing(storage, items, known or {})
     jobs: list[tuple[int, Callable[[], MediaValue]]] = []

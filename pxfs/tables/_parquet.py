@@ -23,7 +23,7 @@ SNAPSHOT_BATCH_ROWS = 65_536
 
 def _computed_version(table: Table) -> TableMeta:
     """The table's version once every owed cell of it is computed."""
-    env = table._env()
+    env = table.session
     for _ in range(5):  # rows with owed cells may arrive from another process meanwhile
         table.materialize(show_progress=False)
         with env.catalog.connect() as con:
@@ -42,7 +42,7 @@ def arrow_snapshot(table: Table) -> Any:
     4
     """
     meta = _computed_version(table)
-    with table._env().catalog.connect() as con:
+    with table.session.catalog.connect() as con:
         return rows.snapshot(con, meta)
 
 
@@ -61,7 +61,7 @@ def write_snapshot(table: Table, f: IO[bytes], batch_rows: int | None = None) ->
 
     batch_rows = batch_rows or SNAPSHOT_BATCH_ROWS
     meta = _computed_version(table)
-    catalog = table._env().catalog
+    catalog = table.session.catalog
     writer = None
     written = 0
     with catalog.held():
@@ -86,7 +86,7 @@ def write_parquet(table: Table, uri: str | os.PathLike[str]) -> str:
     >>> write_parquet(t, "/tmp/photos.parquet")  # doctest: +SKIP
     'file:///tmp/photos.parquet'
     """
-    storage = table._env().storage
+    storage = table.session.storage
     loc = storage.location(uri)
     if loc.kind == "local":
         os.makedirs(os.path.dirname(loc.key) or ".", exist_ok=True)

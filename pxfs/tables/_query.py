@@ -140,7 +140,7 @@ class Query:
         """`fn(con, meta, filter)` once every cell the filter reads is computed."""
         for _ in range(5):
             self.compute_filter_cells()
-            with self._table._env().catalog.connect() as con:
+            with self._table.session.catalog.connect() as con:
                 meta = self._table._meta(con)
                 flt = self.filter(meta)
                 if not self.filter_owed(con, meta, flt):
@@ -159,7 +159,7 @@ class Query:
 
     # -- execution --------------------------------------------------------------------------
     def collect(self) -> ResultSet:
-        with self._table._env().catalog.held():  # one DuckDB open for the whole query
+        with self._table.session.catalog.held():  # one DuckDB open for the whole query
             return self._collect()
 
     def _items(self, meta: TableMeta) -> tuple[list[tuple[str, Expr]], list[str]]:
@@ -225,7 +225,7 @@ class Query:
 
     def _collect(self) -> ResultSet:
         table = self._table
-        env = table._env()
+        env = table.session
         meta = table._meta()
         items, phys = self._items(meta)
         data = self._filtered(lambda con, meta, flt: rows.select(

@@ -69,7 +69,7 @@ def iter_batches(query: Query, items: list[tuple[str, Expr]], phys: list[str], n
     import pyarrow as pa
 
     table = query._table
-    env = table._env()
+    env = table.session
     if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
         raise DataError(f"iter_batches(): n must be a positive number of rows, got {n!r}")
     with env.catalog.held():
@@ -154,7 +154,7 @@ def _computed(query: Query, meta: TableMeta, computed: list[str], phys: list[str
     table = query._table
     for name in table._with_dependencies(meta, computed):
         table._materialize(meta, name, rowids)
-    with table._env().catalog.connect() as con:
+    with table.session.catalog.connect() as con:
         fresh = rows.page(con, meta, phys, limit=len(rowids), rowids=rowids)
     return fresh.take(pc.index_in(data["_rowid"], value_set=fresh["_rowid"]))
 

@@ -27,7 +27,7 @@ from ._media import MediaValue, check_many
 from ._versions import cutoff, expire_table, free_media, history
 
 if TYPE_CHECKING:
-    from ..env import Env
+    from ..session import Session
     from ._query import Query
     from ._resultset import ResultSet
 
@@ -54,21 +54,27 @@ class Table:
     Get one with ``pxt.create_table(path, schema)`` or ``pxt.get_table(path)``.
     """
 
-    def __init__(self, path: str, table_id: str, version: int | None = None) -> None:
+    def __init__(self, path: str, table_id: str, version: int | None = None, *,
+                 session: Session | None = None) -> None:
         self._path = path
         self._id = table_id
         self._pinned = version  # None: follows the latest version
+        self._session = session  # None: the process's default session, whatever pxt.init() made it
 
     # -- metadata ------------------------------------------------------------------------
-    @staticmethod
-    def _env() -> Env:
-        from ..env import Env
+    @property
+    def session(self) -> Session:
+        """The session (catalog, storage, configuration) this table belongs to: the one it
+        was opened with, else the process's default session as ``pxt.init()`` left it."""
+        if self._session is not None:
+            return self._session
+        from ..session import Session
 
-        return Env.get()
+        return Session.default()
 
     def _meta(self, con: Any = None) -> TableMeta:
         if con is None:
-            with self._env().catalog.connect() as c:
+            with self.session.catalog.connect() as c:
                 return self._meta(c)
         meta = rows.load_table(con, table_id=self._id, version=self._pinned)
         if meta is None or meta.path != self._path:
@@ -207,7 +213,7 @@ class Table:
             raise DataError(f"insert_objects(): column {column!r} is not a stored media column of {self._path!r}")
         if key_column is not None and meta.column(key_column).type.name != "String":
             raise DataError(f"insert_objects(): key_column {key_column!r} must be a String column")
-        folder, objects = list_objects(self._env().storage, prefix, pattern)
+        folder, objects = list_objects(self.session.storage, prefix, pattern)
         prepared = prepare_columns(meta, object_columns(folder, objects, column, key_column, values))
         return self._insert_prepared(meta, prepared, known={o.uri: o for o in objects})
 
@@ -215,8 +221,9 @@ class Table:
         self, meta: TableMeta, prepared: Prepared, known: Mapping[str, Listed] | None = None
     ) -> UpdateStatus:
         """Check the media of `prepared`, copy them where they go, then write its rows."""
-        env = self._env()
-        checked = check_many(env.storage, prepared.media, known=known)
+        env = self.session
+        checked = check_many(env.storage, prepared.media, known=known,
+                             decode=env["media_validation"] == "on_write")
         uploaded = self._store_inputs(env, meta, prepared.media, checked)
         try:
             names = {name for name, _ in prepared.slots}
@@ -230,7 +237,7 @@ class Table:
         return status
 
     def _store_inputs(
-        self, env: Env, meta: TableMeta, checks: list[tuple[ColumnMeta, Any, str]], checked: list[MediaValue]
+        self, env: Session, meta: TableMeta, checks: list[tuple[ColumnMeta, Any, str]], checked: list[MediaValue]
     ) -> list[str]:
         """Copy media to input_media_dest (or keep bytes/images in $PXFS_HOME/media)."""
         dest = env.default_input_media_dest
@@ -257,7 +264,7 @@ class Table:
     ) -> UpdateStatus:
         import pyarrow as pa
 
-        with self._env().catalog.transaction() as con:
+        with self.session.catalog.transaction() as con:
             fresh = self._meta(con)
             if [c.col_id for c in fresh.columns] != [c.col_id for c in meta.columns]:
                 raise CatalogError(f"the columns of {self._path!r} changed during the insert; retry it")
@@ -314,7 +321,7 @@ class Table:
         out_type = result_type(expr, col_types)
         dest: str | None = None
         if out_type.is_media:
-            env = self._env()
+            env = self.session
             chosen = os.fspath(destination) if destination is not None else (
                 env.default_output_media_dest or str(env.media_dir)
             )
@@ -351,7 +358,7 @@ class Table:
         for name in specs:
             if not name.isidentifier() or name.startswith("_"):
                 raise DataError(f"{name!r} is not a valid column name (letters, digits, _; not starting with _)")
-        with self._env().catalog.transaction() as con:
+        with self.session.catalog.transaction() as con:
             meta = self._meta(con)
             version = meta.last_made + 1
             next_col = meta.next_col
@@ -379,7 +386,7 @@ class Table:
         """Drop a column from the next version on; past versions keep it, and its media stay
         until every version that has it expires."""
         self._writable()
-        with self._env().catalog.transaction() as con:
+        with self.session.catalog.transaction() as con:
             meta = self._meta(con)
             col = meta.column(name)
             self._check_unused(meta, name)
@@ -404,7 +411,7 @@ class Table:
         query = self._query() if where is None else self._query().where(where)
         for _ in range(5):  # rows with owed cells may arrive between computing and deleting
             query.compute_filter_cells()
-            with self._env().catalog.transaction() as con:
+            with self.session.catalog.transaction() as con:
                 meta = self._meta(con)
                 flt = query.filter(meta)
                 if query.filter_owed(con, meta, flt):
@@ -423,7 +430,7 @@ class Table:
 
         A :class:`ResultSet` (``.to_pandas()`` for a DataFrame).
         """
-        return history(self._env(), self._id)
+        return history(self.session, self._id)
 
     def revert(self) -> UpdateStatus:
         """Drop the latest version: the table is again what the version before it was.
@@ -432,7 +439,7 @@ class Table:
         them); rows it deleted and columns it dropped come back. Its number is not reused.
         """
         self._writable()
-        env = self._env()
+        env = self.session
         with env.catalog.transaction() as con:
             meta = self._meta(con)
             version, freed = rows.revert(con, meta)
@@ -446,7 +453,7 @@ class Table:
         versions expired. ``t.expire_versions(0)`` keeps only the latest version.
         """
         self._writable()
-        env = self._env()
+        env = self.session
         return list(expire_table(env, self._id, cutoff(env, older_than_days)).versions)
 
     # -- computing ---------------------------------------------------------------------
@@ -477,12 +484,12 @@ class Table:
         for name in names:
             if not meta.column(name).is_computed:
                 raise DataError(f"column {name!r} is not computed; materialize() computes computed columns")
-        progress = self._env()["show_progress"] if show_progress is None else show_progress
+        progress = self.session["show_progress"] if show_progress is None else show_progress
         if where is not None:
             ids = self._query().where(where).rowids()
             rowids = ids if rowids is None else sorted(set(ids) & set(rowids))
             meta = self._meta()
-        runner = resolve_executor(self._env()["executor"] if executor is None else executor)
+        runner = resolve_executor(self.session["executor"] if executor is None else executor)
         return sum(self._materialize(meta, n, rowids, progress, runner or "threads")
                    for n in self._with_dependencies(meta, names))
 
@@ -505,7 +512,7 @@ class Table:
     def _materialize(self, meta: TableMeta, name: str, rowids: Sequence[int] | None, progress: bool = False,
                      executor: Any = None) -> int:
         """Materialize one column on `executor` (None: the ``executor`` setting)."""
-        env = self._env()
+        env = self.session
         runner = resolve_executor(env["executor"] if executor is None else executor)
         col = meta.column(name)
         expr = expr_from_dict(col.computed or {})

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from ..catalog import rows
 
 if TYPE_CHECKING:
-    from ..env import Env
+    from ..session import Session
 
 __all__ = ["Expired", "expire_table", "free_media", "history", "purge_dropped"]
 
@@ -33,7 +33,7 @@ class Expired:
     media_removed: int = 0
 
 
-def free_media(env: Env, uris: Sequence[str]) -> int:
+def free_media(env: Session, uris: Sequence[str]) -> int:
     """Remove the objects of `uris` that no stored row references; how many were removed.
 
     The catalog is read first and closed before storage is called.
@@ -50,12 +50,12 @@ def free_media(env: Env, uris: Sequence[str]) -> int:
         return 0
 
 
-def cutoff(env: Env, older_than_days: float | None) -> dt.datetime:
+def cutoff(env: Session, older_than_days: float | None) -> dt.datetime:
     days = env["version_retention_days"] if older_than_days is None else older_than_days
     return dt.datetime.now() - dt.timedelta(days=float(days))
 
 
-def expire_table(env: Env, table_id: str, when: dt.datetime, *, apply: bool = True) -> Expired:
+def expire_table(env: Session, table_id: str, when: dt.datetime, *, apply: bool = True) -> Expired:
     """Expire the versions of one table replaced before `when` (never the latest);
     ``apply=False`` only says which would expire."""
     with env.catalog.transaction() as con:
@@ -69,7 +69,7 @@ def expire_table(env: Env, table_id: str, when: dt.datetime, *, apply: bool = Tr
     return Expired(meta.path, tuple(versions), free_media(env, freed))
 
 
-def purge_dropped(env: Env, table_id: str) -> int:
+def purge_dropped(env: Session, table_id: str) -> int:
     """Finish dropping a table: remove the media it wrote, then forget its rows.
 
     If storage fails, the table stays recorded as dropped and the next call (or
@@ -83,7 +83,7 @@ def purge_dropped(env: Env, table_id: str) -> int:
     return removed
 
 
-def history(env: Env, table_id: str) -> Any:
+def history(env: Session, table_id: str) -> Any:
     """The versions of a table, newest first, as a ResultSet (``to_pandas()`` works)."""
     from ._resultset import ResultSet
 

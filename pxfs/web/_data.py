@@ -76,7 +76,7 @@ def _column(c: ColumnMeta) -> Column:
 
 def page(table: pxt.Table, offset: int, limit: int, url_of: UrlOf) -> list[Row]:
     """Rows ``offset .. offset + limit - 1`` in row-id order, every column, nothing computed."""
-    with table._env().catalog.connect() as con:
+    with table.session.catalog.connect() as con:
         meta = table._meta(con)
         data = rows.page(con, meta, _phys(meta), limit=limit, offset=offset)
     return _rows(table, meta, data.to_pylist(), url_of)
@@ -84,7 +84,7 @@ def page(table: pxt.Table, offset: int, limit: int, url_of: UrlOf) -> list[Row]:
 
 def row(table: pxt.Table, rowid: int, url_of: UrlOf) -> Row | None:
     """One row by id (None if this version has no such row)."""
-    with table._env().catalog.connect() as con:
+    with table.session.catalog.connect() as con:
         meta = table._meta(con)
         data = rows.page(con, meta, _phys(meta), limit=1, rowids=[rowid])
     found = _rows(table, meta, data.to_pylist(), url_of)
@@ -93,7 +93,7 @@ def row(table: pxt.Table, rowid: int, url_of: UrlOf) -> Row | None:
 
 def local_file(table: pxt.Table, column: str, rowid: int) -> Path | None:
     """The local file of a stored media cell (None: no such cell, owed, failed, or not local)."""
-    with table._env().catalog.connect() as con:
+    with table.session.catalog.connect() as con:
         meta = table._meta(con)
         col = meta.column(column)
         if not col.is_media:
@@ -103,7 +103,7 @@ def local_file(table: pxt.Table, column: str, rowid: int) -> Path | None:
         found = rows.page(con, meta, phys, limit=1, rowids=[rowid]).to_pylist()
     if not found or found[0][p] is None or (col.is_computed and not found[0][f"{p}_done"]):
         return None
-    loc = table._env().storage.location(found[0][p])
+    loc = table.session.storage.location(found[0][p])
     return Path(loc.key) if loc.kind == "local" else None
 
 
@@ -117,7 +117,7 @@ def _phys(meta: TableMeta) -> list[str]:
 
 
 def _rows(table: pxt.Table, meta: TableMeta, records: list[dict[str, Any]], url_of: UrlOf) -> list[Row]:
-    storage = table._env().storage
+    storage = table.session.storage
     out = [Row(int(r["_rowid"])) for r in records]
     for c in meta.columns:
         p = c.phys

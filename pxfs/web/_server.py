@@ -82,9 +82,9 @@ class WebServer:
     def start(self) -> Self:
         """Start serving (routes are read now, from the current configuration)."""
         if self._server is None:
-            from ..env import Env
+            from ..session import Session
 
-            self._server = make_server(Env.get(), self._port, self._host)[0]
+            self._server = make_server(Session.default(), self._port, self._host)[0]
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                             name="pxfs-web", daemon=True)
             self._thread.start()

@@ -2,7 +2,7 @@
 
 A backend's test module defines a class deriving from :class:`BackendTests` (or only the
 capability classes it supports) and two fixtures: ``storage`` (a configured
-:class:`pxfs.storage.Storage`, normally ``Env.get().storage`` after ``Env.reset``) and
+:class:`pxfs.storage.Storage`, normally ``Session.default().storage`` after ``Env.reset``) and
 ``dest`` (a fresh writable prefix URI for one test). Read-only or URL-less backends leave
 out ``WriteTests`` / ``UrlTests``.
 """

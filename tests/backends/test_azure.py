@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 from pxfs.env import Env
+from pxfs.session import Session
 from pxfs.errors import (
     AccessDeniedError,
     BucketNotFoundError,
@@ -41,7 +42,7 @@ WRONG_KEY = "V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3J
 
 def use_connection_string(conn: str, monkeypatch: pytest.MonkeyPatch) -> Storage:
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", conn)
-    return Env.reset().storage
+    return Session.reset_default().storage
 
 
 def new_container(azurite: Azurite) -> str:
@@ -171,12 +172,12 @@ def test_credentials_from_account_name_and_key_variables(
     monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING")
     monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_NAME", azurite.account_name)
     monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_KEY", azurite.account_key)
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     loc = storage.location(f"az://{container}/{key}")
     assert loc.account == azurite.account_name and loc.endpoint_url == PUBLIC_ACCOUNT_URL
     assert fetch(on_azurite(storage.url(loc), azurite)) == b"signed with the variables' key"
     monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_KEY", WRONG_KEY)
-    url = Env.reset().storage.url(f"az://{container}/{key}")
+    url = Session.reset_default().storage.url(f"az://{container}/{key}")
     assert http_get(on_azurite(url, azurite))[0] == 403
 
 
@@ -191,11 +192,11 @@ def test_credentials_from_config_toml(
     config.write_text(
         f'[azure]\naccount_name = "{azurite.account_name}"\naccount_key = "{azurite.account_key}"\n'
     )
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     assert fetch(on_azurite(storage.url(f"az://{container}/{key}"), azurite)) == b"toml"
     # A connection string in [azure] reaches Azurite itself.
     config.write_text(f'[azure]\nconnection_string = "{azurite.connection_string}"\n')
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     second = storage.put(b"toml connection string", f"az://{container}/y/")
     assert storage.cat(second) == b"toml connection string"
     assert fetch(storage.url(second)) == b"toml connection string"
@@ -213,7 +214,7 @@ def test_another_account_is_accessed_anonymously(azurite: Azurite, monkeypatch: 
 
 
 def test_no_account_configured_says_what_to_set() -> None:
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     with pytest.raises(ConfigError, match="AZURE_STORAGE_CONNECTION_STRING"):
         storage.put(b"x", "az://container/x/")
 
@@ -288,7 +289,7 @@ def sas_only(how: str, sas: str, azurite: Azurite, monkeypatch: pytest.MonkeyPat
         (home / "config.toml").write_text(
             f'[azure]\nconnection_string = "BlobEndpoint={azurite.blob_endpoint}"\nsas_token = "{sas}"\n'
         )
-    return Env.reset().storage
+    return Session.reset_default().storage
 
 
 @pytest.mark.parametrize("how", ["connection string", "variables", "config.toml"])
@@ -317,7 +318,7 @@ def test_a_public_base_needs_no_token(
 ) -> None:
     container, a, _ = two_blobs
     sas_only("variables", container_sas(azurite, container), azurite, monkeypatch, _isolated_env)
-    storage = Env.reset({"public_urls": {f"az://{container}/media/": "https://cdn.example.com/m/"}}).storage
+    storage = Session.reset_default({"public_urls": {f"az://{container}/media/": "https://cdn.example.com/m/"}}).storage
     assert storage.url(a) == "https://cdn.example.com/m/" + a.rsplit("/", 1)[1]
 
 
@@ -392,7 +393,7 @@ def test_one_retry_and_no_more(azurite: Azurite, monkeypatch: pytest.MonkeyPatch
     with SilentServer() as silent:
         storage = dead_endpoint_storage(silent.endpoint_url, azurite, monkeypatch)
         monkeypatch.setenv("PXFS_RETRIES", "1")
-        storage = Env.reset().storage
+        storage = Session.reset_default().storage
         start = time.monotonic()
         with pytest.raises(EndpointTimeoutError):
             storage.cat("az://media/x/b.jpg")

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import pytest
 
 from pxfs.env import Env
+from pxfs.session import Session
 from pxfs.errors import (
     AccessDeniedError,
     BucketNotFoundError,
@@ -45,7 +46,7 @@ CLIENT_EMAIL = "pxfs-signer@pxfs-test.iam.gserviceaccount.com"
 
 def use_emulator(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Storage:
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", endpoint)
-    return Env.reset().storage
+    return Session.reset_default().storage
 
 
 class GcsBase(BackendTests):
@@ -147,7 +148,7 @@ def test_service_account_key_gives_a_v4_signed_url(
 
     path, key = service_account_file
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     url = storage.url("gs://pxfs-bucket/media/a b.jpg", expires_in=120)
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
@@ -199,7 +200,7 @@ def test_without_a_key_real_gcs_cannot_sign(monkeypatch: pytest.MonkeyPatch, tmp
         "type": "authorized_user", "client_id": "x", "client_secret": "not-shown", "refresh_token": "not-shown",
     }))
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(user))
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     with pytest.raises(ConfigError) as e:
         storage.url("gs://bucket/a.jpg")
     assert "gs://bucket/a.jpg" in str(e.value) and "GOOGLE_APPLICATION_CREDENTIALS" in str(e.value)
@@ -209,7 +210,7 @@ def test_without_a_key_real_gcs_cannot_sign(monkeypatch: pytest.MonkeyPatch, tmp
 def test_missing_credentials_file_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "nope.json"))
     with pytest.raises(ConfigError, match="nope.json"):
-        Env.reset().storage.put(b"x", "gs://bucket/x/")
+        Session.reset_default().storage.put(b"x", "gs://bucket/x/")
 
 
 # -- answers the emulator never gives ----------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pxfs.env import Env
+from pxfs.session import Session
 from pxfs.storage import Storage
 
 from .cases import BackendTests
@@ -14,7 +15,7 @@ from .cases import BackendTests
 
 @pytest.fixture
 def storage() -> Storage:
-    return Env.reset().storage
+    return Session.reset_default().storage
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from pxfs.env import Env
+from pxfs.session import Session
 from pxfs.storage import Storage
 from pxfs.testing import MotoServer
 
@@ -48,7 +49,7 @@ def configure(scheme: str, endpoint: str, home: Path, monkeypatch: pytest.Monkey
     else:
         monkeypatch.setenv(f"PXFS_{scheme.upper()}_ENDPOINT_URL", endpoint)
         monkeypatch.setenv(f"PXFS_{scheme.upper()}_PROFILE", f"{scheme}-profile")
-    return Env.reset().storage
+    return Session.reset_default().storage
 
 
 class S3Base(BackendTests):
@@ -125,14 +126,14 @@ def test_filesystems_are_cached_per_scheme_endpoint_profile(
     b = storage.filesystem(storage.location("r2://bucket-two/b"))
     assert a is b
     monkeypatch.setenv("PXFS_B2_ENDPOINT_URL", moto_server.endpoint_url)
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     assert storage.filesystem(storage.location("b2://bucket-one/a")) is not storage.filesystem(
         storage.location("r2://bucket-one/a")
     )
 
 
 def test_alias_without_endpoint_says_what_to_set(_isolated_env: Path) -> None:
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     from pxfs.errors import ConfigError
 
     with pytest.raises(ConfigError, match="r2_endpoint_url or r2_account_id"):
@@ -142,7 +143,7 @@ def test_alias_without_endpoint_says_what_to_set(_isolated_env: Path) -> None:
 def test_r2_account_id_and_b2_region_give_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PXFS_R2_ACCOUNT_ID", "abc123")
     monkeypatch.setenv("PXFS_B2_REGION", "us-west-004")
-    st = Env.reset().storage
+    st = Session.reset_default().storage
     assert st.location("r2://bkt/x").endpoint_url == "https://abc123.r2.cloudflarestorage.com"
     assert st.location("b2://bkt/x").endpoint_url == "https://s3.us-west-004.backblazeb2.com"
     assert st.location("tigris://bkt/x").endpoint_url == "https://t3.storage.dev"
@@ -155,7 +156,7 @@ def test_profile_endpoint_url_is_used_for_s3(
     cfg = Path(_isolated_env / "config")
     cfg.write_text(cfg.read_text() + f"[profile ep]\nendpoint_url = {moto_server.endpoint_url}\n")
     monkeypatch.setenv("PXFS_S3_PROFILE", "ep")
-    assert Env.reset().storage.location("s3://bkt/x").endpoint_url == moto_server.endpoint_url
+    assert Session.reset_default().storage.location("s3://bkt/x").endpoint_url == moto_server.endpoint_url
 
 
 def test_batch_urls_equal_botocore_and_are_fetchable(

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from pxfs.env import Env
+from pxfs.session import Session
 from pxfs.errors import AccessDeniedError, BucketNotFoundError, EndpointUnreachableError, StorageError
 from pxfs.storage import Storage
 from pxfs.testing import MotoServer
@@ -161,7 +162,7 @@ def test_disabled_by_setting_sends_everything_through_s3fs(
     moto: RecordingMoto, storage: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PXFS_S3_DIRECT_PUT", "false")
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     moto.start_recording()
     storage.put_many(images(tmp_path / "src", 5), "s3://direct/off/")
     puts = moto.puts()
@@ -301,7 +302,7 @@ def picky(_isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type
 
 def test_throttled_puts_are_retried_once_by_obstore(picky: type[PickyS3]) -> None:
     blobs = [f"object {i}".encode() * 50 for i in range(12)]
-    stored = Env.reset().storage.put_many(blobs, "s3://picky/t/", concurrency=4)
+    stored = Session.reset_default().storage.put_many(blobs, "s3://picky/t/", concurrency=4)
     assert sorted(picky.stored.values()) == sorted(blobs)
     assert all(picky.stored[f"/picky/t/{s.uri.rsplit('/', 1)[1]}"] == b for s, b in zip(stored, blobs))
     by_path: dict[str, list[int]] = {}
@@ -316,13 +317,13 @@ def test_obstores_signatures_are_botocores(picky: type[PickyS3], monkeypatch: py
     object, none by botocore); with another secret, obstore's and then botocore's are refused."""
     picky.mode = "verify"
     blobs = [f"object {i}".encode() * 50 for i in range(6)]
-    Env.reset().storage.put_many(blobs, "s3://picky/v/", name_prefixes="a b+c=é/")
+    Session.reset_default().storage.put_many(blobs, "s3://picky/v/", name_prefixes="a b+c=é/")
     assert sorted(picky.stored.values()) == sorted(blobs)
     assert [(botocore, status) for _, botocore, status in picky.seen] == [(False, 200)] * len(blobs)
     picky.seen.clear()
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "another-secret")
     with pytest.raises(AccessDeniedError, match="SignatureDoesNotMatch"):
-        Env.reset().storage.put_many(blobs[:1], "s3://picky/w/")
+        Session.reset_default().storage.put_many(blobs[:1], "s3://picky/w/")
     assert {(botocore, status) for _, botocore, status in picky.seen} == {(False, 403), (True, 403)}
 
 
@@ -331,7 +332,7 @@ def test_presigned_urls_are_botocores(picky: type[PickyS3]) -> None:
     import botocore.session
     from botocore.config import Config
 
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     client = botocore.session.get_session().create_client(
         "s3", endpoint_url=picky.endpoint, region_name="us-east-1", config=Config(signature_version="s3v4"))
     for key in ["plain.jpg", "with space.jpg", "ünï+cödé.png", "deep/er/path.bin"]:
@@ -349,7 +350,7 @@ def test_presigned_urls_are_botocores(picky: type[PickyS3]) -> None:
 def test_a_refused_signature_falls_back_to_botocore(picky: type[PickyS3]) -> None:
     picky.mode = "refuse"
     blobs = [f"object {i}".encode() * 50 for i in range(8)]
-    Env.reset().storage.put_many(blobs, "s3://picky/r/", concurrency=2)
+    Session.reset_default().storage.put_many(blobs, "s3://picky/r/", concurrency=2)
     assert sorted(picky.stored.values()) == sorted(blobs)
     refused = [p for p, botocore, status in picky.seen if status == 403]
     assert refused and not any(botocore for _, botocore, status in picky.seen if status == 403)
@@ -377,11 +378,11 @@ def test_redirects_and_expired_tokens_end_as_botocore_ends_them(
     moto_server.create_bucket("picky")
     blobs = [f"object {i} {mode}".encode() * 50 for i in range(4)]
     monkeypatch.setenv("PXFS_S3_DIRECT_PUT", "false")
-    expected = outcome(Env.reset().storage, blobs, "s3://picky/before/")
+    expected = outcome(Session.reset_default().storage, blobs, "s3://picky/before/")
     assert not any(not botocore for _, botocore, _ in picky.seen)
     picky.seen.clear()
     monkeypatch.setenv("PXFS_S3_DIRECT_PUT", "true")
-    storage = Env.reset().storage
+    storage = Session.reset_default().storage
     t0 = time.monotonic()
     got = outcome(storage, blobs, f"s3://picky/after-{mode}/")
     assert time.monotonic() - t0 < 15

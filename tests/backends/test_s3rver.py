@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from pxfs.env import Env
+from pxfs.session import Session
 from pxfs.errors import AccessDeniedError
 from pxfs.storage import Storage
 from pxfs.testing import S3rver
@@ -41,7 +42,7 @@ def configure(server: S3rver, home: Path, monkeypatch: pytest.MonkeyPatch, key_i
     (home / "config.toml").write_text(
         f'[pxfs.schemes.s3rver]\ntype = "s3"\nendpoint_url = "{server.endpoint_url}"\nprofile = "s3rver-profile"\n'
     )
-    return Env.reset().storage
+    return Session.reset_default().storage
 
 
 def fresh_bucket(server: S3rver) -> str:
