@@ -25,7 +25,10 @@ from typing import Any, ClassVar, Mapping
 
 from ._settings import OTHER_VARIABLES, SECTIONS, SETTINGS, Setting
 from .errors import ConfigError, PxfsError
-from .storage import AzureSettings, GcsSettings, SchemeSpec, StorageConfig, check_destination, parse_uri
+from .storage import (
+    BUILTIN_ALIASES, RESERVED_SCHEMES, AzureSettings, GcsSettings, SchemeSpec, StorageConfig, check_destination,
+    parse_uri,
+)
 from .storage._config import MASK, redacted
 
 __all__ = ["Env"]
@@ -195,14 +198,12 @@ class Env:
 
     def storage_config(self) -> StorageConfig:
         """The :class:`~pxfs.storage.StorageConfig` these settings describe."""
+        endpoints = {"b2": self._b2_endpoint(), "r2": self._r2_endpoint(), "s3": self._s3_endpoint(),
+                     "tigris": self["tigris_endpoint_url"]}
         schemes: dict[str, SchemeSpec] = {
-            "s3": SchemeSpec("s3", endpoint_url=self._s3_endpoint(), profile=self["s3_profile"]),
-            "r2": SchemeSpec("r2", endpoint_url=self._r2_endpoint(), profile=self["r2_profile"],
-                             endpoint_hint="r2_endpoint_url or r2_account_id"),
-            "b2": SchemeSpec("b2", endpoint_url=self._b2_endpoint(), profile=self["b2_profile"],
-                             endpoint_hint="b2_endpoint_url or b2_region"),
-            "tigris": SchemeSpec("tigris", endpoint_url=self["tigris_endpoint_url"], profile=self["tigris_profile"],
-                                 hosts=("t3.storage.dev", "fly.storage.tigris.dev"), endpoint_hint="tigris_endpoint_url"),
+            name: SchemeSpec(name, endpoint_url=endpoints[name], profile=self[profile_key], hosts=hosts,
+                             endpoint_hint=hint)
+            for name, (profile_key, hint, hosts) in BUILTIN_ALIASES.items()
         }
         for alias, spec in self._tables["schemes"].items():
             schemes[alias] = SchemeSpec(
@@ -389,7 +390,7 @@ def _check_alias(alias: str, spec: Any, source: str) -> dict[str, Any]:
             raise ConfigError(f"{source}: {table} in [pxfs.schemes.{alias}] must be a table of keys and values")
     if spec.get("type", "s3") != "s3":
         raise ConfigError(f"{source}: [pxfs.schemes.{alias}] type must be \"s3\", got {spec.get('type')!r}")
-    if alias in ("file", "http", "https", "gs", "gcs", "az", "abfs", "abfss", "s3"):
+    if alias in RESERVED_SCHEMES:
         raise ConfigError(f"{source}: {alias!r} is a built-in scheme and cannot be redefined")
     if not re.fullmatch(r"[a-z][a-z0-9+.\-]*", alias):
         raise ConfigError(

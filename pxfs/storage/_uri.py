@@ -29,7 +29,7 @@ from ..errors import InvalidURIError, UnsupportedDestinationError
 from ._config import StorageConfig
 from ._location import Location
 
-__all__ = ["check_destination", "parse_uri"]
+__all__ = ["RESERVED_SCHEMES", "check_destination", "parse_uri"]
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*)://")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-_]{2,221}$")
@@ -37,6 +37,8 @@ _AZURE_HOST = re.compile(r"^([a-z0-9]{3,24})\.blob\.core\.windows\.net$")
 _ABFS_NETLOC = re.compile(r"^([^@]+)@([a-z0-9]{3,24})\.(?:dfs|blob)\.core\.windows\.net$")
 _GCS_SCHEMES = ("gs", "gcs")
 _AZURE_SCHEMES = ("az", "abfs", "abfss")
+# Schemes a [pxfs.schemes.<alias>] table cannot redefine.
+RESERVED_SCHEMES = ("file", "http", "https", *_GCS_SCHEMES, *_AZURE_SCHEMES, "s3")
 
 
 def parse_uri(uri: str | os.PathLike[str], config: StorageConfig | None = None) -> Location:
