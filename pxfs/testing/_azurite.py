@@ -1,0 +1,145 @@
+"""`Azurite`: Azure Blob Storage through the npm package ``azurite``, and where to find it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from ._process import _ProcessServer
+
+_AZURITE_VERSION = "3.35.0"
+_AZURITE_INSTALL = f"npm install --prefix .tools azurite@{_AZURITE_VERSION}"
+
+
+def _azurite_candidates() -> list[Path]:
+    names = ["azurite-blob.cmd", "azurite-blob"] if os.name == "nt" else ["azurite-blob"]
+    roots: list[Path] = []
+    # parents[1]: the pxfs package folder, where the lookup started when this was pxfs/testing.py
+    for start in (Path.cwd(), Path(__file__).resolve().parents[1]):
+        for directory in (start, *start.parents):
+            if directory not in roots:
+                roots.append(directory)
+    return [root / ".tools" / "node_modules" / ".bin" / name for root in roots for name in names]
+
+
+def _find_azurite(executable: str | os.PathLike[str] | None) -> str:
+    """Locate ``azurite-blob``: argument, ``PXFS_AZURITE``, ``.tools/``, then ``PATH``."""
+    choices = (
+        (executable, "the executable argument"),
+        (os.environ.get("PXFS_AZURITE"), "PXFS_AZURITE"),
+    )
+    for given, origin in choices:
+        if given is None or str(given) == "":
+            continue
+        found = shutil.which(str(given))
+        if found is None:
+            raise RuntimeError(
+                f"Azurite executable {str(given)!r} from {origin} does not exist "
+                "or is not executable"
+            )
+        return found
+    for candidate in _azurite_candidates():
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which("azurite-blob")
+    if found is not None:
+        return found
+    raise RuntimeError(
+        "Azurite (npm package 'azurite', command 'azurite-blob') was not found: looked at the "
+        "executable argument, $PXFS_AZURITE, .tools/node_modules/.bin/azurite-blob in the current "
+        "directory and the pxfs checkout and their parents, and PATH. Install it in the project "
+        f"root with `{_AZURITE_INSTALL}` (needs Node.js 20), or set PXFS_AZURITE to the path of "
+        "azurite-blob."
+    )
+
+
+class Azurite(_ProcessServer):
+    """Azure Blob Storage emulator: ``azurite-blob`` (in memory) on 127.0.0.1 and a free port.
+
+    Parameters
+    ----------
+    executable : str or path, optional
+        ``azurite-blob`` to run. Default: ``$PXFS_AZURITE``, else
+        ``.tools/node_modules/.bin/azurite-blob`` in the current directory, the pxfs
+        checkout or one of their parents, else ``azurite-blob`` on ``PATH``.
+    startup_timeout : float
+        Seconds to wait for the server to answer before ``RuntimeError``.
+    extra_args : sequence of str
+        More command-line arguments, e.g. ``["--loose"]``.
+
+    Attributes
+    ----------
+    account_name, account_key : str
+        Azurite's well-known development account and key.
+    blob_endpoint : str
+        ``http://127.0.0.1:PORT/devstoreaccount1``.
+    connection_string : str
+        A connection string with ``BlobEndpoint`` set, for adlfs or the Azure SDK.
+    """
+
+    _name = "azurite"
+    _ready_path = "/devstoreaccount1?comp=list"  # answers 403 without a signature: that is "up"
+
+    account_name: ClassVar[str] = "devstoreaccount1"
+    account_key: ClassVar[str] = (
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+    )
+
+    def __init__(
+        self,
+        executable: str | os.PathLike[str] | None = None,
+        *,
+        startup_timeout: float = 60.0,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        super().__init__(startup_timeout=startup_timeout, extra_args=extra_args)
+        self.executable = _find_azurite(executable)
+
+    def _command(self, port: int) -> list[str]:
+        # No --location: Azurite refuses it together with --inMemoryPersistence; the
+        # process runs in its own temporary directory instead.
+        return [
+            self.executable,
+            "--blobHost",
+            self.host,
+            "--blobPort",
+            str(port),
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+            "--silent",
+            *self.extra_args,
+        ]
+
+    @property
+    def blob_endpoint(self) -> str:
+        """``http://127.0.0.1:PORT/devstoreaccount1``."""
+        return f"{self.endpoint_url}/{self.account_name}"
+
+    @property
+    def connection_string(self) -> str:
+        """Connection string for the development account at this server."""
+        return (
+            "DefaultEndpointsProtocol=http;"
+            f"AccountName={self.account_name};"
+            f"AccountKey={self.account_key};"
+            f"BlobEndpoint={self.blob_endpoint};"
+        )
+
+    def _describe(self) -> str:
+        return f"blob_endpoint={self.blob_endpoint!r}"
+
+    def create_container(self, name: str) -> None:
+        """Create container ``name``; an existing container is left as it is."""
+        from azure.core.exceptions import ResourceExistsError
+        from azure.storage.blob import BlobServiceClient
+
+        client = BlobServiceClient.from_connection_string(self.connection_string, retry_total=2)
+        with client:
+            try:
+                client.create_container(name)
+            except ResourceExistsError:
+                pass
