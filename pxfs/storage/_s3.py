@@ -138,7 +138,7 @@ def direct_writer(loc: Location, config: StorageConfig, filesystem: Callable[[],
 
 
 class _ObstoreWriter:
-    """:class:`._storage._FsspecWriter`'s interface: ``write_now`` sends from the calling
+    """:class:`._writers._FsspecWriter`'s interface: ``write_now`` sends from the calling
     thread through obstore; ``write`` (fsspec's loop) is s3fs, for what obstore declined."""
 
     def __init__(self, fast: ObstoreS3, filesystem: Callable[[], Any]) -> None:

@@ -2,13 +2,12 @@
 
 It turns URIs into Locations, builds one fsspec filesystem per (kind, scheme, endpoint,
 profile, account) on first use, runs batch uploads with bounded concurrency on fsspec's
-event loop, reads remote files through the local cache, and translates every provider
-error in one place (:meth:`Storage._errors`).
+event loop (_put), signs URLs (_urls), reads remote files through the local cache, and
+translates every provider error in one place (:meth:`Storage._errors`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import hashlib
@@ -17,38 +16,28 @@ import os
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Any, Iterable, Iterator, Sequence, Sized, Union, cast
-from urllib.parse import quote
+from typing import IO, Any, Iterable, Iterator, Sequence, cast
 
-from ..errors import InvalidURIError, PxfsError, StorageError
+from ..errors import PxfsError, StorageError
 from ._cache import FileCache
 from ._config import StorageConfig
-from ._errors import check_expires_in
 from ._listing import Listed, list_folder
 from ._location import Location
-from ._naming import content_name, content_type, extension_of
+from ._naming import extension_of
+from ._put import Source, Stored
+from ._put import put_many as _put_many
 from ._registry import load_backend
 from ._uri import check_destination, parse_uri
+from ._urls import public_base as _public_base
+from ._urls import url as _url
+from ._urls import urls as _urls
+from ._writers import _FsspecWriter, _run
 
 __all__ = ["Source", "Storage", "Stored"]
 
 logger = logging.getLogger("pxfs.storage")
-
-Source = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
-_SMALL = 64 * 2**20  # files up to this size are read once, hashed and sent in one request
-_DEFAULT_CONCURRENCY = {"s3": 64, "gcs": 32, "azure": 32, "local": 8, "http": 16}
-
-
-@dataclass(frozen=True)
-class Stored:
-    """Where `put` stored one source: URI, size in bytes, and the sha256 of the bytes."""
-
-    uri: str
-    size: int
-    sha256: str
 
 
 class Storage:
@@ -238,117 +227,10 @@ class Storage:
         grow with their number. Without ``return_exceptions``, the first failure stops
         the batch and is raised once the uploads in flight have finished.
         """
-        dest_loc = check_destination(self.location(dest))
-        backend = self.backend(dest_loc)
-        writer = self._writer(dest_loc)
-        limit = concurrency or self.config.upload_concurrency or _DEFAULT_CONCURRENCY[dest_loc.kind]
-        items = enumerate(sources)
-        take = threading.Lock()
-        results: dict[int, Any] = {}
-        failed: list[BaseException] = []
-        base_timeout = self.config.request_timeout * (self.config.retries + 1) + 10
-
-        def upload(i: int, src: Source) -> Stored:
-            name = names[i] if names is not None else None
-            prefix = name_prefixes if isinstance(name_prefixes, str) else name_prefixes[i]
-            data, ext, local = self._load(src)
-            if data is None:  # a large local file: hash by streaming, send by s3fs/gcsfs multipart
-                assert local is not None
-                digest = _sha256_file(local)
-                fname = name or prefix + content_name(ext=ext, digest=digest)[0]
-                target = dest_loc.join(fname)
-                size = os.path.getsize(local)
-                fs = self.filesystem(dest_loc)
-                if getattr(fs, "async_impl", False):
-                    # A stalled upload fails; a slow one that progresses at 1 MiB/s or more does not.
-                    _run(fs._put_file(local, target.path, **backend.write_kwargs(content_type(fname))),
-                         timeout=base_timeout + size / 2**20)
-                else:
-                    fs.put_file(local, target.path)
-                return Stored(target.uri, size, digest)
-            fname, digest = content_name(data, ext)
-            target = dest_loc.join(name or prefix + fname)
-            kwargs = backend.write_kwargs(content_type(target.name))
-            if not writer.write_now(target, data, digest, kwargs):
-                _run(writer.write(target, data, digest, kwargs), timeout=base_timeout + len(data) / 2**20)
-            return Stored(target.uri, len(data), digest)
-
-        def worker() -> None:
-            while not (failed and not return_exceptions):
-                with take:
-                    item = next(items, None)
-                if item is None:
-                    return
-                i, src = item
-                try:
-                    results[i] = upload(i, src)
-                except Exception as exc:  # translated here, per item
-                    err = self._translate(exc, dest_loc, src)
-                    results[i] = err
-                    failed.append(err)
-
-        # Each worker thread loads, hashes and sends one source at a time: obstore (S3)
-        # sends from the thread itself; async filesystems run on fsspec's loop.
-        threads = self._threads()
-        if isinstance(sources, Sized):  # no idle workers for a small batch (one put())
-            limit = max(1, min(limit, len(sources)))
-        running = [threads.submit(worker) for _ in range(limit)]
-        for future in running:
-            future.result()
-        if failed and not return_exceptions:
-            raise failed[0]
-        return [results[i] for i in range(len(results))]
-
-    def _threads(self) -> ThreadPoolExecutor:
-        """put_many's worker threads, sized so that two batches upload at full concurrency."""
-        with self._lock:
-            if self._pool is None:
-                size = 2 * max(_DEFAULT_CONCURRENCY["s3"], self.config.upload_concurrency or 0)
-                self._pool = ThreadPoolExecutor(size, thread_name_prefix="pxfs-put")
-            return self._pool
-
-    def _translate(self, exc: BaseException, dest: Location, src: Source) -> BaseException:
-        if isinstance(exc, StorageError | InvalidURIError):
-            return exc
-        err = self.backend(dest).translate(exc, dest, "upload to")
-        if err is None and isinstance(exc, asyncio.TimeoutError | TimeoutError):
-            from ..errors import EndpointTimeoutError
-
-            err = EndpointTimeoutError(
-                110, f"cannot upload to {dest.uri} at {dest.endpoint_url or dest.kind}: no answer in time "
-                f"(request_timeout={self.config.request_timeout:g}s); check the endpoint or raise request_timeout"
-            )
-        translated: BaseException = err or exc
-        if translated is not exc:
-            translated.__cause__ = exc
-        return translated
-
-    def _load(self, src: Source) -> tuple[bytes | None, str, str | None]:
-        """(bytes or None for a large local file, extension, local path or None)."""
-        if isinstance(src, (bytes, bytearray, memoryview)):
-            return bytes(src), "", None
-        if not isinstance(src, (str, os.PathLike)):
-            raise InvalidURIError(
-                f"cannot store an object of type {type(src).__name__}: a source is bytes, a local path or a URI"
-            )
-        text = os.fspath(src)
-        loc = self.location(text)
-        ext = extension_of(text)
-        if loc.kind == "local":
-            with self._errors(loc, "read the source"):
-                if os.path.getsize(loc.key) > _SMALL:
-                    return None, ext, loc.key
-                with open(loc.key, "rb") as f:
-                    return f.read(), ext, loc.key
-        fs = self.filesystem(loc)
-        try:
-            data = fs.cat_file(loc.path)
-        except Exception as exc:
-            translated = self.backend(loc).translate(exc, loc, "read")
-            if translated is None:
-                raise
-            raise translated from exc
-        return bytes(data), ext, None
+        return _put_many(
+            self, sources, dest, names=names, name_prefixes=name_prefixes,
+            concurrency=concurrency, return_exceptions=return_exceptions,
+        )
 
     def rm(self, uris: Iterable[str]) -> int:
         """Remove objects (missing ones are skipped); returns how many were removed."""
@@ -397,57 +279,15 @@ class Storage:
 
     def url(self, uri: str | os.PathLike[str] | Location, expires_in: int = 3600) -> str:
         """An http(s) URL a plain GET can fetch (public base, presigned, or ``file://``)."""
-        loc = self.location(uri)
-        check_expires_in(loc.uri, expires_in, None)  # a public or file URL ignores it, but it must make sense
-        public = self._public_base(loc)
-        if public is not None:
-            return public
-        if loc.kind in ("local", "http"):
-            return loc.uri
-        seconds = self._signed_expiry(loc, expires_in)
-        return self._sign([loc], seconds)[0]
-
-    def _sign(self, locs: list[Location], seconds: int) -> list[str]:
-        """Signed GET URLs for objects of one filesystem: the writer's ``sign`` if it has one
-        (S3: obstore), else the backend's ``signed_url``."""
-        first = locs[0]
-        sign = getattr(self._writer(first), "sign", None) if first.kind == "s3" else None
-        with self._errors(first, "sign URLs for" if len(locs) > 1 else "sign a URL for"):
-            if sign is not None:
-                return [str(u) for u in sign(locs, seconds)]
-            fs = self.filesystem(first)
-            return [str(self.backend(first).signed_url(fs, loc, seconds)) for loc in locs]
-
-    def _signed_expiry(self, loc: Location, expires_in: object) -> int:
-        """`expires_in` checked against the longest URL `loc`'s backend can sign."""
-        return check_expires_in(loc.uri, expires_in, getattr(self.backend(loc), "MAX_EXPIRES_IN", None))
+        return _url(self, uri, expires_in)
 
     def _public_base(self, loc: Location) -> str | None:
         """The ``[pxfs.public_urls]`` URL of `loc`, if a prefix covers it (whole segments only)."""
-        for prefix, base in self.config.public_urls:
-            head = prefix.rstrip("/")
-            if loc.uri == head or loc.uri.startswith(head + "/"):
-                rest = loc.uri[len(head):].lstrip("/")
-                return f"{base.rstrip('/')}/{quote(rest)}"
-        return None
+        return _public_base(self, loc)
 
     def urls(self, uris: Sequence[str | None], expires_in: int = 3600) -> list[str | None]:
         """:meth:`url` for many URIs (None stays None); S3 batches are signed by obstore (see _s3store)."""
-        out: list[str | None] = [None] * len(uris)
-        batches: dict[tuple[Any, ...], list[tuple[int, Location]]] = {}
-        for i, uri in enumerate(uris):
-            if uri is None:
-                continue
-            loc = self.location(uri)
-            if loc.kind != "s3" or self._public_base(loc) is not None:
-                out[i] = self.url(loc, expires_in)
-                continue
-            batches.setdefault((*self._fs_key(loc), loc.bucket), []).append((i, loc))
-        for items in batches.values():
-            seconds = self._signed_expiry(items[0][1], expires_in)
-            for (i, _), url in zip(items, self._sign([loc for _, loc in items], seconds)):
-                out[i] = url
-        return out
+        return _urls(self, uris, expires_in)
 
     def close(self) -> None:
         """Forget every filesystem (they are rebuilt on next use)."""
@@ -494,59 +334,3 @@ class _TranslatedFile:
     def close(self) -> None:
         with self._storage._errors(self._loc, "write"):
             self._f.close()
-
-
-def _sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(2**20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-class _FsspecWriter:
-    """Small objects through the filesystem itself: ``_pipe_file``, or an atomic local write.
-
-    A writer's ``write_now`` stores from the calling thread and returns True, or returns
-    False when the object must go through ``write`` on fsspec's event loop.
-    """
-
-    def __init__(self, fs: Any) -> None:
-        self.fs = fs
-
-    def write_now(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> bool:
-        if getattr(self.fs, "async_impl", False):
-            return False
-        _atomic_local_write(target.path, data)
-        return True
-
-    async def write(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> None:
-        await self.fs._pipe_file(target.path, data, **kwargs)
-
-
-def _atomic_local_write(path: str, data: bytes) -> None:
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".pxfs-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _run(coro: Any, timeout: float | None = None) -> Any:
-    """Run a coroutine on fsspec's IO loop (shared by s3fs, gcsfs, adlfs) and wait.
-
-    With `timeout`, the coroutine is cancelled on the loop after that many seconds
-    (``asyncio.TimeoutError``).
-    """
-    from fsspec.asyn import get_loop, sync
-
-    async def wrapper() -> Any:
-        return await (coro if timeout is None else asyncio.wait_for(coro, timeout))
-
-    return sync(get_loop(), wrapper)
