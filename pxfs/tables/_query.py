@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal as TypingLite
 from ..catalog import TableMeta, rows
 from ..errors import CatalogError, DataError
 from ._expr import Call, ColumnRef, Compare, Expr, Literal, Logical, Prop
-from ._eval import evaluate
+from ._eval import evaluate, media_column
 from ._resultset import ResultSet
 from ._stream import DEFAULT_BATCH_ROWS, arrow_schema, iter_batches
 
@@ -283,13 +283,7 @@ def _evaluate_column(env: Any, meta: TableMeta, expr: Expr, data: dict[str, list
             return [json.loads(v) if v is not None else None for v in values]
         return values
     if isinstance(expr, Prop):
-        base = expr.of
-        if not isinstance(base, ColumnRef) or not meta.column(base.name).is_media:
-            raise DataError(
-                f"{expr.describe()}: .{expr.prop} is a property of stored media columns; "
-                "store the result with add_computed_column() first"
-            )
-        col = meta.column(base.name)
+        col = media_column(meta, expr)
         if expr.prop in ("errormsg", "errortype"):
             if not col.is_computed:
                 return [None] * len(data["_rowid"])

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from ..catalog import TableMeta, rows
 from ..errors import DataError
 from ..types import ColumnType
+from ._eval import media_column
 from ._expr import Call, ColumnRef, Expr, Literal, Prop, result_type
 
 if TYPE_CHECKING:
@@ -171,13 +172,7 @@ def _evaluate(env: Any, meta: TableMeta, expr: Expr, data: Any, rowids: list[int
             values = pc.if_else(pc.is_null(data[f"{col.phys}_err"]), values, pa.scalar(None, values.type))
         return _as(values, typ)
     if isinstance(expr, Prop):
-        base = expr.of
-        if not isinstance(base, ColumnRef) or not meta.column(base.name).is_media:
-            raise DataError(
-                f"{expr.describe()}: .{expr.prop} is a property of stored media columns; "
-                "store the result with add_computed_column() first"
-            )
-        col = meta.column(base.name)
+        col = media_column(meta, expr)
         if expr.prop in ("errormsg", "errortype"):
             if not col.is_computed:
                 return pa.nulls(len(rowids), pa.string())
