@@ -23,7 +23,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
-from ._settings import OTHER_VARIABLES, SECTIONS, SETTINGS, Setting
+from ._setting_values import convert
+from ._settings import OTHER_VARIABLES, SECTIONS, SETTINGS
 from .errors import ConfigError, PxfsError
 from .storage import (
     BUILTIN_ALIASES, RESERVED_SCHEMES, AzureSettings, GcsSettings, SchemeSpec, StorageConfig, check_destination,
@@ -170,7 +171,7 @@ class Env:
 
     def _set(self, key: str, raw: Any, source: str) -> None:
         setting = SETTINGS[key]
-        self._values[key] = _convert(setting, raw, source)
+        self._values[key] = convert(setting, raw, source)
         self._sources[key] = source
 
     def _set_table(self, name: str, raw: Any, source: str) -> None:
@@ -323,59 +324,6 @@ def _gcs() -> GcsSettings:
 
 def _known() -> str:
     return ", ".join(SETTINGS)
-
-
-def _convert(setting: Setting, raw: Any, source: str) -> Any:
-    where = f"{setting.key} ({source})"
-    if raw is None:
-        return None
-    try:
-        if setting.type is bool:
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(raw)
-        if setting.type is int:
-            if isinstance(raw, float) or (isinstance(raw, str) and not raw.strip().lstrip("-").isdigit()):
-                raise ValueError(raw)
-            value: Any = int(raw)
-            if value < (setting.minimum if setting.minimum is not None else 0):
-                raise ValueError(raw)
-            return value
-        if setting.type is float:
-            value = float(raw)
-            if value <= 0:
-                raise ValueError(raw)
-            return value
-        text = str(raw).strip()
-        if setting.choices and text not in setting.choices:
-            raise ValueError(raw)
-        if setting.uri:
-            parse_uri(text)  # checked again with aliases once everything is loaded
-        return text or None
-    except PxfsError as e:
-        if "unknown scheme" in str(e):
-            return str(raw).strip()  # may be a user alias defined in [pxfs.schemes]
-        raise ConfigError(f"{where}: {e}") from e
-    except (TypeError, ValueError):
-        shown = "****" if setting.secret else repr(raw)
-        raise ConfigError(f"{where}: expected {_expected(setting)}, got {shown}") from None
-
-
-def _type_name(t: type) -> str:
-    return {bool: "boolean", int: "non-negative integer", float: "positive number"}.get(t, "string")
-
-
-def _expected(setting: Setting) -> str:
-    if setting.choices:
-        return " or ".join(repr(c) for c in setting.choices)
-    if setting.type is int and setting.minimum:
-        return f"an integer >= {setting.minimum:g}"
-    return f"a {_type_name(setting.type)}"
 
 
 def _check_alias(alias: str, spec: Any, source: str) -> dict[str, Any]:
