@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from ._npm import find_npm_command, tools_candidates
 from ._process import _ProcessServer
 
 _AZURITE_VERSION = "3.35.0"
@@ -15,45 +15,13 @@ _AZURITE_INSTALL = f"npm install --prefix .tools azurite@{_AZURITE_VERSION}"
 
 
 def _azurite_candidates() -> list[Path]:
-    names = ["azurite-blob.cmd", "azurite-blob"] if os.name == "nt" else ["azurite-blob"]
-    roots: list[Path] = []
-    # parents[1]: the pxfs package folder, where the lookup started when this was pxfs/testing.py
-    for start in (Path.cwd(), Path(__file__).resolve().parents[1]):
-        for directory in (start, *start.parents):
-            if directory not in roots:
-                roots.append(directory)
-    return [root / ".tools" / "node_modules" / ".bin" / name for root in roots for name in names]
+    return tools_candidates("azurite-blob")
 
 
 def _find_azurite(executable: str | os.PathLike[str] | None) -> str:
     """Locate ``azurite-blob``: argument, ``PXFS_AZURITE``, ``.tools/``, then ``PATH``."""
-    choices = (
-        (executable, "the executable argument"),
-        (os.environ.get("PXFS_AZURITE"), "PXFS_AZURITE"),
-    )
-    for given, origin in choices:
-        if given is None or str(given) == "":
-            continue
-        found = shutil.which(str(given))
-        if found is None:
-            raise RuntimeError(
-                f"Azurite executable {str(given)!r} from {origin} does not exist "
-                "or is not executable"
-            )
-        return found
-    for candidate in _azurite_candidates():
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    found = shutil.which("azurite-blob")
-    if found is not None:
-        return found
-    raise RuntimeError(
-        "Azurite (npm package 'azurite', command 'azurite-blob') was not found: looked at the "
-        "executable argument, $PXFS_AZURITE, .tools/node_modules/.bin/azurite-blob in the current "
-        "directory and the pxfs checkout and their parents, and PATH. Install it in the project "
-        f"root with `{_AZURITE_INSTALL}` (needs Node.js 20), or set PXFS_AZURITE to the path of "
-        "azurite-blob."
-    )
+    return find_npm_command("azurite-blob", "Azurite (npm package 'azurite', command 'azurite-blob')",
+                            "PXFS_AZURITE", _AZURITE_INSTALL, executable, lambda: _azurite_candidates())
 
 
 class Azurite(_ProcessServer):

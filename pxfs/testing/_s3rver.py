@@ -1,14 +1,13 @@
-"""`S3rver`: S3 through the npm package ``s3rver``, which checks signatures."""
+"""`S3rver`: S3 through the npm package ``s3rver``, a second S3 implementation beside moto."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import urllib.parse
 from collections.abc import Sequence
 from typing import ClassVar
 
-from ._azurite import _azurite_candidates
+from ._npm import find_npm_command, tools_candidates
 from ._process import _ProcessServer, _request
 
 _S3RVER_VERSION = "3.7.1"
@@ -17,33 +16,16 @@ _S3RVER_INSTALL = f"npm install --prefix .tools s3rver@{_S3RVER_VERSION}"
 
 def _find_s3rver(executable: str | os.PathLike[str] | None) -> str:
     """Locate ``s3rver``: argument, ``PXFS_S3RVER``, ``.tools/``, then ``PATH``."""
-    for given, origin in ((executable, "the executable argument"), (os.environ.get("PXFS_S3RVER"), "PXFS_S3RVER")):
-        if given is None or str(given) == "":
-            continue
-        found = shutil.which(str(given))
-        if found is None:
-            raise RuntimeError(f"s3rver executable {str(given)!r} from {origin} does not exist or is not executable")
-        return found
-    for candidate in _azurite_candidates():
-        candidate = candidate.with_name("s3rver.cmd" if candidate.name.endswith(".cmd") else "s3rver")
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    found = shutil.which("s3rver")
-    if found is not None:
-        return found
-    raise RuntimeError(
-        "s3rver (npm package 's3rver') was not found: looked at the executable argument, $PXFS_S3RVER, "
-        ".tools/node_modules/.bin/s3rver in the current directory and the pxfs checkout and their parents, "
-        f"and PATH. Install it in the project root with `{_S3RVER_INSTALL}` (needs Node.js 20), or set "
-        "PXFS_S3RVER to the path of s3rver."
-    )
+    return find_npm_command("s3rver", "s3rver (npm package 's3rver')", "PXFS_S3RVER", _S3RVER_INSTALL,
+                            executable, lambda: tools_candidates("s3rver"))
 
 
 class S3rver(_ProcessServer):
-    """An S3 implementation that checks SigV4 signatures: ``s3rver`` on 127.0.0.1 and a free port.
+    """A second S3 implementation beside moto: ``s3rver`` on 127.0.0.1 and a free port.
 
-    moto accepts any signature; s3rver refuses a request or presigned URL signed with
-    another secret (``403 SignatureDoesNotMatch``). Objects live in a temporary folder.
+    It refuses an unknown access key id (403), but s3rver 3.7.1 does not verify SigV4
+    signatures (its own source says so): a wrong secret is accepted. Objects live in a
+    temporary folder.
 
     Parameters
     ----------
