@@ -26,22 +26,22 @@ def owed_batches(
         wanted.append(c.phys)
         if c.is_computed:
             wanted.append(f"{c.phys}_err")
-    ids = sorted(set(rowids)) if rowids is not None else None
-    last = -1
+    if rowids is not None:  # the given rows, a slice of them per read
+        ids = sorted(set(rowids))
+        for start in range(0, len(ids), batch_size):
+            with catalog.connect() as con:
+                batch = rows.owed_batch(con, table, job.column, wanted, -1, batch_size, ids[start:start + batch_size])
+            if batch:
+                yield batch
+        return
+    last = -1  # every owed cell: keyset pages by row id
     while True:
-        chunk = None
-        if ids is not None:
-            chunk = [i for i in ids[:batch_size]]
-            ids = ids[batch_size:]
-            if not chunk:
-                return
         with catalog.connect() as con:
-            batch = rows.owed_batch(con, table, job.column, wanted, last, batch_size, chunk)
-        if batch:
-            last = batch[-1]["_rowid"] if chunk is None else -1
-            yield batch
-        elif chunk is None:
+            batch = rows.owed_batch(con, table, job.column, wanted, last, batch_size)
+        if not batch:
             return
+        last = batch[-1]["_rowid"]
+        yield batch
 
 
 def count_owed(catalog: Catalog, table: TableMeta, col: ColumnMeta) -> int:
