@@ -94,11 +94,11 @@ class Query:
 
     def count(self) -> int:
         """Number of rows matching the query's predicate (computing the cells it reads)."""
-        return self._filtered(lambda con, meta, flt: rows.count(con, meta, flt))
+        return self.with_filter(lambda con, meta, flt: rows.count(con, meta, flt))
 
     def rowids(self) -> list[int]:
         """Row ids of the matching rows, in the query's order, up to its limit."""
-        return self._filtered(lambda con, meta, flt: rows.select(
+        return self.with_filter(lambda con, meta, flt: rows.select(
             con, meta, [], flt, self._order_sql(meta), self._limit)["_rowid"])
 
     # -- the filter, shared by every reader -------------------------------------------------
@@ -136,11 +136,13 @@ class Query:
         cols = [meta.column(n) for n in self._filter_columns(meta)]
         return bool(cols) and bool(rows.owed_rowids(con, meta, cols))
 
-    def _filtered(self, fn: Callable[[Any, TableMeta, rows.Filter], T]) -> T:
-        """`fn(con, meta, filter)` once every cell the filter reads is computed."""
+    def with_filter(self, fn: Callable[[Any, TableMeta, rows.Filter], T], *, write: bool = False) -> T:
+        """`fn(con, meta, filter)` once every cell the filter reads is computed, in one
+        transaction when `write`; retried while other processes add rows with owed cells."""
+        catalog = self._table.session.catalog
         for _ in range(5):
             self.compute_filter_cells()
-            with self._table.session.catalog.connect() as con:
+            with catalog.transaction() if write else catalog.connect() as con:
                 meta = self._table._meta(con)
                 flt = self.filter(meta)
                 if not self.filter_owed(con, meta, flt):
@@ -228,7 +230,7 @@ class Query:
         env = table.session
         meta = table._meta()
         items, phys = self._items(meta)
-        data = self._filtered(lambda con, meta, flt: rows.select(
+        data = self.with_filter(lambda con, meta, flt: rows.select(
             con, meta, phys, flt, self._order_sql(meta), self._limit))
         used = sorted({c for _, e in items for c in e.columns()})
         computed = [c for c in used if meta.column(c).is_computed]

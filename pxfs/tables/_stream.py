@@ -74,7 +74,7 @@ def iter_batches(query: Query, items: list[tuple[str, Expr]], phys: list[str], n
     if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
         raise DataError(f"iter_batches(): n must be a positive number of rows, got {n!r}")
     with env.catalog.held():
-        meta, flt, order = query._filtered(lambda con, meta, flt: (meta, flt, query._order_sql(meta)))
+        meta, flt, order = query.with_filter(lambda con, meta, flt: (meta, flt, query._order_sql(meta)))
         schema = arrow_schema(meta, items)
         used = sorted({c for _, e in items for c in e.columns()})
         computed = [c for c in used if meta.column(c).is_computed]

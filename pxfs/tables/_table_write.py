@@ -156,17 +156,13 @@ class _WriteOps(_TableBase):
         """
         self._writable()
         query = self._query() if where is None else self._query().where(where)
-        for _ in range(5):  # rows with owed cells may arrive between computing and deleting
-            query.compute_filter_cells()
-            with self.session.catalog.transaction() as con:
-                meta = self._meta(con)
-                flt = query.filter(meta)
-                if query.filter_owed(con, meta, flt):
-                    continue
-                n = rows.count(con, meta, flt)
-                if n == 0:
-                    return UpdateStatus(0, meta.version)
-                version = rows.new_version(con, meta, f"delete {n}", -n)
-                rows.soft_delete(con, meta, flt, version)
+
+        def soft_delete(con: Any, meta: TableMeta, flt: rows.Filter) -> UpdateStatus:
+            n = rows.count(con, meta, flt)
+            if n == 0:
+                return UpdateStatus(0, meta.version)
+            version = rows.new_version(con, meta, f"delete {n}", -n)
+            rows.soft_delete(con, meta, flt, version)
             return UpdateStatus(n, version)
-        raise CatalogError(f"delete on {self._path!r}: other processes kept adding rows to compute; retry it")
+
+        return query.with_filter(soft_delete, write=True)
