@@ -225,23 +225,34 @@ def test_gc_covers_every_write_prefix_and_leftovers(tmp_path: Path, capsys: pyte
     orphans = [tmp_path / "per_column" / f"{t._id}_3_{'cd' * 16}.jpg", home_media / f"{docs._id}_0_{'ef' * 16}.pdf"]
     foreign = [tmp_path / "per_column" / f"{'0' * 12}_3_{'cd' * 16}.jpg",  # another catalog's table id
                home_media / f"{'1' * 12}_0_{'ef' * 16}.pdf",
-               tmp_path / "per_column" / ".pxfs-tmp123",  # whose? cannot be proven
+               tmp_path / "per_column" / f".{'0' * 12}_3_{'ab' * 16}.jpg.x1_y.pxfs-tmp",  # its temporary file
+               tmp_path / "per_column" / ".pxfs-probe-1-2",  # whose? cannot be proven
                tmp_path / "per_column" / "mine.jpg"]  # not a pxfs name
     for p in orphans + foreign:
         p.write_bytes(b"x")
+    # A local write killed between writing its temporary file and renaming it: the leftover
+    # names the object it was for, so gc can prove it is this catalog's and remove it.
+    target = tmp_path / "per_column" / f"{t._id}_3_{'ef' * 16}.jpg"
+    killed = subprocess.run([sys.executable, "-c", (
+        "import os, sys; from pxfs.storage import _writers; "
+        "_writers.os.replace = lambda a, b: os._exit(9); "
+        "_writers._atomic_local_write(sys.argv[1], b'half')"), str(target)])
+    assert killed.returncode == 9 and not target.exists()
+    orphans += [p for p in target.parent.iterdir() if p.name.endswith(".pxfs-tmp") and t._id in p.name]
+    assert len(orphans) == 3
     (tmp_path / "per_column" / "sub").mkdir()
     nested = tmp_path / "per_column" / "sub" / f"{t._id}_1_{'aa' * 16}.jpg"  # not where pxfs writes
     nested.write_bytes(b"x")
     code, out, _ = run(capsys, "gc", "--min-age", "0")
     listed = sorted(line.split()[1] for line in out.splitlines() if line.split()[1].startswith("file://"))
     assert code == 0 and listed == sorted(f"file://{p}" for p in orphans)
-    assert "kept 2 object(s): written by another catalog" in out
-    assert "kept 1 object(s): pxfs temporary or probe files" in out and "kept 1 object(s): not named by pxfs" in out
+    assert "kept 3 object(s): written by another catalog" in out
+    assert "kept 1 object(s): pxfs probe files" in out and "kept 1 object(s): not named by pxfs" in out
     old = time.time() - 7200
     os.utime(orphans[0], (old, old))
     code, out, _ = run(capsys, "gc")  # default --min-age 3600: only the old one
     assert [line.split()[1] for line in out.splitlines() if "file://" in line] == [f"file://{orphans[0]}"]
-    assert "kept 1 object(s): younger than 3600s" in out
+    assert "kept 2 object(s): younger than 3600s" in out
     assert run(capsys, "gc", "--apply", "--min-age", "0")[0] == 0
     assert not any(p.exists() for p in orphans) and all(p.exists() for p in foreign) and nested.exists()
     assert run(capsys, "verify", "demo.films")[0] == 0 and run(capsys, "verify", "bytes_only")[0] == 0

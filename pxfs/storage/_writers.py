@@ -36,10 +36,18 @@ class _FsspecWriter:
         await self.fs._pipe_file(target.path, data, **kwargs)
 
 
+TEMP_SUFFIX = ".pxfs-tmp"
+
+
 def _atomic_local_write(path: str, data: bytes) -> None:
-    folder = os.path.dirname(path)
+    """Write to ``.<name>.<random>.pxfs-tmp`` beside `path`, then rename over it.
+
+    The temporary name carries the final one, so a write cut short by a kill leaves a file
+    whose writer gc can prove (see tables/_gc).
+    """
+    folder, name = os.path.split(path)
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".pxfs-")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

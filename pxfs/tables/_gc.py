@@ -2,9 +2,10 @@
 
 An object is a candidate only if this catalog provably wrote it, that is its name is
 ``<table id>_<column id>_<hash>.<ext>`` with the id of one of this catalog's tables (live
-or dropped), and no stored row references it. Objects named by another catalog's tables,
-pxfs's own temporary files (``.pxfs-*``, whose writer cannot be proven) and anything else
-are never touched, whatever their age. Like Iceberg's ``remove_orphan_files``, objects
+or dropped), and no stored row references it; a local write cut short leaves
+``.<that name>.<random>.pxfs-tmp``, which no row ever references and is a candidate too.
+Objects named by another catalog's tables, pxfs's probe files (``.pxfs-*``, whose writer
+cannot be proven) and anything else are never touched, whatever their age. Like Iceberg's ``remove_orphan_files``, objects
 younger than `min_age` are kept: a running insert or materialize may be about to record
 them.
 """
@@ -31,7 +32,8 @@ __all__ = ["GcReport", "gc", "write_prefixes"]
 
 logger = logging.getLogger("pxfs.gc")
 
-_OWN_NAME = re.compile(r"^([0-9a-f]{12})_([0-9]+)_[0-9a-f]{32}(?:\.[A-Za-z0-9]{1,8})?$")
+_OWN = r"([0-9a-f]{12})_([0-9]+)_[0-9a-f]{32}(?:\.[A-Za-z0-9]{1,8})?"
+_OWN_NAME = re.compile(rf"^{_OWN}$|^\.{_OWN}\.[A-Za-z0-9_]+\.pxfs-tmp$")
 
 
 @dataclass
@@ -122,10 +124,10 @@ def _list_candidates(env: Session, report: GcReport) -> list[tuple[str, int | No
             name = posixpath.basename(str(entry["name"]).rstrip("/"))
             m = _OWN_NAME.match(name)
             if m is None:
-                report.skipped["pxfs temporary or probe files (.pxfs-*): their writer cannot be proven"
+                report.skipped["pxfs probe files (.pxfs-*): their writer cannot be proven"
                                if name.startswith(".pxfs-") else "not named by pxfs"] += 1
                 continue
-            found.append((loc.join(name).uri, entry.get("size"), _modified(entry), m.group(1)))
+            found.append((loc.join(name).uri, entry.get("size"), _modified(entry), m.group(1) or m.group(3)))
     return found
 
 
