@@ -295,7 +295,7 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
             return _http_error(e, loc, action, where, isinstance(e, ClientAuthenticationError))
     for e in chain:
         if isinstance(e, FileNotFoundError):
-            if "container" in str(e.strerror or "").lower():
+            if e.filename == loc.bucket:  # adlfs names the container itself when it is missing
                 return _no_container(loc, action)
             return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {where}: no such blob")
         if isinstance(e, PermissionError):

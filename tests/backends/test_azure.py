@@ -116,6 +116,9 @@ class AzureBase(BackendTests):
         assert isinstance(e.value, FileNotFoundError)
         text = str(e.value)
         assert "'no-such-container'" in text and azurite.blob_endpoint in text and "create it" in text
+        # adlfs answers for the container itself with its own FileNotFoundError naming it.
+        with pytest.raises(BucketNotFoundError, match="'no-such-container' does not exist"):
+            storage.info(dest.removesuffix("/x/"))
 
     def test_location_form(self, storage: Storage, dest: str, azurite: Azurite) -> None:
         loc = storage.location(dest)
