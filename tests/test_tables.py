@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import duckdb
@@ -108,29 +109,31 @@ def test_computed_columns_survive_a_new_process(images: list[Path], tmp_path: Pa
     assert t.materialize() == 0  # recorded by the other process
 
 
-def test_catalog_is_not_held_between_calls_and_writers_wait(images: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    t = pxt.create_table("shared", {"img": pxt.Image})
+def _hold_catalog(path: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another pxfs process with the catalog open for `seconds`."""
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
-            import duckdb, sys, time
-            con = duckdb.connect({str(Env.get().catalog_path)!r})
-            print("locked", flush=True)
-            time.sleep(1.5)
-            con.close()
+            import time
+            from pathlib import Path
+            from pxfs.catalog import Catalog
+            with Catalog(Path({str(path)!r})).connect():
+                print("locked", flush=True)
+                time.sleep({seconds})
         """)],
         stdout=subprocess.PIPE, text=True,
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_catalog_is_not_held_between_calls_and_writers_wait(images: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    t = pxt.create_table("shared", {"img": pxt.Image})
+    holder = _hold_catalog(Env.get().catalog_path, 1.5)
     t.insert(img=str(images[0]))  # waits for the other process, then succeeds
     holder.wait()
     assert t.count() == 1
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(Env.get().catalog_path)!r}); "
-         "print('locked', flush=True); time.sleep(5)"],
-        stdout=subprocess.PIPE, text=True,
-    )
+    holder = _hold_catalog(Env.get().catalog_path, 5)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         monkeypatch.setenv("PXFS_CATALOG_LOCK_TIMEOUT", "0.5")
         Env.reset()
         with pytest.raises(pxt.CatalogBusyError, match="catalog_lock_timeout"):
@@ -141,6 +144,29 @@ def test_catalog_is_not_held_between_calls_and_writers_wait(images: list[Path], 
     monkeypatch.delenv("PXFS_CATALOG_LOCK_TIMEOUT")
     Env.reset()
     assert t.count() == 1
+
+
+def test_catalog_open_in_another_program_is_named(images: list[Path]) -> None:
+    """Not pxfs (the DuckDB CLI, a notebook's duckdb.connect): it will not let go by itself,
+    so pxfs says who has the file instead of waiting."""
+    t = pxt.create_table("shared", {"img": pxt.Image})
+    path = Env.get().catalog_path
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); "
+         "print('locked', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with pytest.raises(pxt.CatalogError, match="another program") as e:
+            t.insert(img=str(images[0]))
+        assert str(path) in str(e.value) and str(holder.pid) in str(e.value)  # DuckDB names the holder
+        assert time.monotonic() - started < 10
+    finally:
+        holder.kill()
+        holder.wait()
+    assert t.count() == 0
 
 
 def test_versions_are_readable(images: list[Path]) -> None:

@@ -1,9 +1,10 @@
 """The catalog database: one DuckDB file, opened per operation, never held between calls.
 
 DuckDB locks a database file against every other process while a connection is open, so
-pxfs opens the catalog for one public call (one transaction) and closes it. A writer that
-finds the file locked by another process waits, with backoff, up to
-``catalog_lock_timeout`` seconds, then raises :class:`~pxfs.errors.CatalogBusyError`.
+pxfs opens the catalog for one public call (one transaction) and closes it. Before it
+opens the file, pxfs takes an OS lock on ``<catalog>.lock`` (see _filelock); a caller that
+finds it held by another process waits, with backoff, up to ``catalog_lock_timeout``
+seconds, then raises :class:`~pxfs.errors.CatalogBusyError`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
 from ..errors import CatalogBusyError, CatalogError
+from ._filelock import ProcessFileLock
 
 __all__ = ["Catalog"]
 
@@ -62,6 +64,7 @@ class Catalog:
         with self._locks_guard:
             self._process_lock = self._locks.setdefault(self.path.resolve(), threading.RLock())
         self.lock_timeout = lock_timeout
+        self._file_lock = ProcessFileLock.for_path(self.path.with_name(self.path.name + ".lock"))
         self._initialized = False
         self._held: Any = None  # a connection kept open inside `held()`
         self._held_since = 0.0
@@ -104,7 +107,7 @@ class Catalog:
                         self._init_schema(con)
                     yield con
             finally:
-                con.close()
+                self._close(con)
 
     @contextlib.contextmanager
     def _translated(self, duckdb: Any) -> Iterator[None]:
@@ -161,7 +164,7 @@ class Catalog:
     def _release(self, for_others: bool = False) -> None:
         if self._held is not None:
             con, self._held = self._held, None
-            con.close()
+            self._close(con)
             if for_others:
                 self._given_up = time.monotonic()
 
@@ -178,23 +181,36 @@ class Catalog:
             con.execute("commit")
 
     def _open(self, duckdb: Any) -> Any:
+        """Take the catalog's file lock (waiting for another process), then open DuckDB."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.005
-        while True:
-            try:
-                return duckdb.connect(str(self.path))
-            except duckdb.IOException as e:
-                if "lock" not in str(e).lower():  # DuckDB has no distinct type for a lock conflict
-                    raise CatalogError(f"cannot open the catalog {self.path}: {e}") from e
-                if time.monotonic() >= deadline:
-                    raise CatalogBusyError(
-                        f"the catalog {self.path} is held by another process (DuckDB lock) and was "
-                        f"not released within {self.lock_timeout:g}s; close the other process's "
-                        "long-running operation or raise catalog_lock_timeout"
-                    ) from e
-                time.sleep(delay)
-                delay = min(delay * 2, _RETRY_MAX)
+        while not self._file_lock.try_acquire():
+            if time.monotonic() >= deadline:
+                raise CatalogBusyError(
+                    f"the catalog {self.path} is held by another process and was not released "
+                    f"within {self.lock_timeout:g}s; close the other process's long-running "
+                    "operation or raise catalog_lock_timeout"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, _RETRY_MAX)
+        try:
+            return duckdb.connect(str(self.path))
+        except BaseException as e:
+            self._file_lock.release()
+            if isinstance(e, duckdb.Error):
+                raise CatalogError(
+                    f"cannot open the catalog {self.path}: {type(e).__name__}: {e}; if another program "
+                    "(the DuckDB CLI, a notebook's duckdb.connect) has it open, close it there: pxfs "
+                    "opens the file for each call"
+                ) from e
+            raise
+
+    def _close(self, con: Any) -> None:
+        try:
+            con.close()
+        finally:
+            self._file_lock.release()
 
     def _init_schema(self, con: Any) -> None:
         con.execute("begin transaction")
