@@ -1,11 +1,11 @@
 """The catalog layer: dirs, tables, columns, versions and rows in one DuckDB file.
 
-:mod:`._rows` holds every statement on the rows tables and the table bookkeeping,
+:mod:`.rows` holds every statement on the rows tables and the table bookkeeping,
 :mod:`._dirs` the directory namespace; both take an open connection from :class:`Catalog`.
 """
 
 from . import _dirs as dirs
-from . import _rows as rows
+from . import rows
 from ._db import Catalog
 from ._meta import ColumnMeta, TableMeta, rows_table
 

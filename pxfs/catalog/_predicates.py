@@ -1,7 +1,7 @@
 """Predicates and sort keys: serialized expressions (``Expr.to_dict()``) compiled to SQL
 over one rows table, so that a filter means the same in ``count``, ``delete``,
 ``collect`` and a snapshot. A literal of the wrong type is refused here, naming the
-column, before DuckDB sees it. Statements that use them live in :mod:`._rows`.
+column, before DuckDB sees it. Statements that use them live in :mod:`.rows`.
 """
 
 from __future__ import annotations
