@@ -17,6 +17,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -84,10 +85,11 @@ def prepare(meta: TableMeta, rows: Any, values: dict[str, Any]) -> Prepared:
     if is_columnar(rows):
         return prepare_columns(meta, columns_of(rows))
     batch = list(rows)
-    import pyarrow as pa
+    if batch and "pyarrow" in sys.modules:  # record batches exist only once pyarrow is loaded
+        import pyarrow as pa
 
-    if batch and all(isinstance(b, pa.RecordBatch) for b in batch):
-        return prepare_columns(meta, columns_of(pa.Table.from_batches(batch)))
+        if all(isinstance(b, pa.RecordBatch) for b in batch):
+            return prepare_columns(meta, columns_of(pa.Table.from_batches(batch)))
     return _prepare_dicts(meta, batch)
 
 
@@ -96,8 +98,6 @@ def _unknown(meta: TableMeta, name: str) -> str:
 
 
 def _prepare_dicts(meta: TableMeta, batch: list[Any]) -> Prepared:
-    import pyarrow as pa
-
     columns: dict[str, list[Any]] = {c.name: [] for c in meta.columns if not c.is_computed}
     media: list[MediaItem] = []
     slots: list[tuple[str, int]] = []
@@ -122,8 +122,8 @@ def _prepare_dicts(meta: TableMeta, batch: list[Any]) -> Prepared:
                 values_of_col.append(col.type.check(value))
             except TypeError as e:
                 raise DataError(f"{where} ({col.type.name}): {e}") from None
-    scalars = {name: pa.array(vals, type=arrow_type(meta.column(name).type))
-               for name, vals in columns.items() if not meta.column(name).is_media}
+    # Python lists (checked above): the catalog takes them as they are, without Arrow.
+    scalars = {name: vals for name, vals in columns.items() if not meta.column(name).is_media}
     return Prepared(len(batch), scalars, media, slots)
 
 

@@ -119,30 +119,30 @@ class _WriteOps(_TableBase):
     def _insert_rows(
         self, meta: TableMeta, n: int, scalars: dict[str, Any], cells: dict[str, list[MediaValue | None]],
     ) -> UpdateStatus:
-        import pyarrow as pa
-
         with self.session.catalog.transaction() as con:
             fresh = self._meta(con)
             if [c.col_id for c in fresh.columns] != [c.col_id for c in meta.columns]:
                 raise CatalogError(f"the columns of {self._path!r} changed during the insert; retry it")
             version = fresh.last_made + 1
-            arrays: dict[str, Any] = {
-                "_rowid": pa.array(list(range(fresh.next_rowid, fresh.next_rowid + n)), type=pa.int64()),  # a range imports pandas
-                "_v": pa.array([version] * n, type=pa.int32()),
+            values: dict[str, Any] = {
+                "_rowid": range(fresh.next_rowid, fresh.next_rowid + n),
+                "_v": [version] * n,
             }
             for col in fresh.columns:
                 if col.is_computed:
-                    arrays[f"{col.phys}_done"] = pa.array([False] * n)
-                    continue
-                if col.is_media:
+                    values[f"{col.phys}_done"] = [False] * n
+                elif col.is_media:
                     ms = cells.get(col.name, [None] * n)
-                    arrays[col.phys] = pa.array([m.uri if m else None for m in ms], type=pa.string())
-                    arrays[f"{col.phys}_size"] = pa.array([m.size if m else None for m in ms], type=pa.int64())
-                    arrays[f"{col.phys}_hash"] = pa.array([m.hash if m else None for m in ms], type=pa.string())
-                    arrays[f"{col.phys}_own"] = pa.array([bool(m and m.upload is True) for m in ms])
+                    values[col.phys] = [m.uri if m else None for m in ms]
+                    values[f"{col.phys}_size"] = [m.size if m else None for m in ms]
+                    values[f"{col.phys}_hash"] = [m.hash if m else None for m in ms]
+                    values[f"{col.phys}_own"] = [bool(m and m.upload is True) for m in ms]
                 else:
-                    arrays[col.phys] = scalars[col.name]
-            rows.insert(con, fresh, pa.table(arrays))
+                    values[col.phys] = scalars[col.name]
+            if all(isinstance(v, (list, range)) for v in values.values()):
+                rows.insert(con, fresh, values)  # rows given as dicts: no Arrow needed
+            else:  # Arrow columns from a DataFrame or Arrow data: the rest joins them
+                rows.insert(con, fresh, _arrow_table(fresh, values))
             rows.new_version(con, fresh, f"insert {n}", n, next_rowid=fresh.next_rowid + n)
         return UpdateStatus(n, version)
 
@@ -166,3 +166,18 @@ class _WriteOps(_TableBase):
             return UpdateStatus(n, version)
 
         return query.with_filter(soft_delete, write=True)
+
+
+def _arrow_table(meta: TableMeta, values: dict[str, Any]) -> Any:
+    """``values`` (Arrow arrays and Python lists) as one Arrow table of the physical types."""
+    import pyarrow as pa
+
+    types = {"_rowid": pa.int64(), "_v": pa.int32()}
+    for col in meta.columns:
+        if col.is_media:
+            types.update({col.phys: pa.string(), f"{col.phys}_size": pa.int64(), f"{col.phys}_hash": pa.string(),
+                          f"{col.phys}_own": pa.bool_()})
+        elif col.is_computed:
+            types[f"{col.phys}_done"] = pa.bool_()
+    return pa.table({name: v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array(list(v), type=types.get(name))
+                     for name, v in values.items()})
