@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import IO, Any, Iterable, Iterator, Sequence, cast
 
-from ..errors import PxfsError, StorageError
+from ..errors import AccessDeniedError, ObjectNotFoundError, PxfsError, StorageError
 from ._cache import FileCache
 from ._config import StorageConfig
 from ._listing import Listed, list_folder
@@ -38,6 +38,8 @@ from ._writers import _FsspecWriter, _run
 __all__ = ["Source", "Storage", "Stored"]
 
 logger = logging.getLogger("pxfs.storage")
+
+PROBE_NAME = ".pxfs-probe"  # what check_writable writes and removes, in every destination
 
 
 class Storage:
@@ -261,18 +263,35 @@ class Storage:
         return True
 
     def check_writable(self, dest: str | os.PathLike[str] | Location) -> Location:
-        """Prove that `dest` accepts writes: write a probe object and remove it."""
+        """Prove that `dest` accepts writes: write the probe object ``.pxfs-probe`` and remove it.
+
+        Write-only credentials are common (an S3 policy with ``PutObject`` but not
+        ``DeleteObject``, an Azure SAS without ``d``): when only the removal is refused,
+        `dest` is writable, the 4-byte probe stays (one per destination, its name fixed)
+        and a warning names it.
+
+        Examples
+        --------
+        >>> Storage(StorageConfig(cache_dir=Path(tempfile.mkdtemp()))).check_writable(tempfile.mkdtemp()).kind
+        'local'
+        """
         loc = check_destination(self.location(dest))
         writer = self._writer(loc)  # the way uploads go (S3: obstore, without building s3fs)
-        probe = loc.join(f".pxfs-probe-{os.getpid()}-{threading.get_ident()}")
+        probe = loc.join(PROBE_NAME)
         data = b"pxfs"
         with self._errors(probe, "write a probe object to"):
             if not writer.write_now(probe, data, hashlib.sha256(data).hexdigest(), {}):
                 _run(writer.write(probe, data, "", {}), timeout=self.config.request_timeout * (self.config.retries + 1) + 10)
-        with self._errors(probe, "remove the probe object"):
-            remove = getattr(writer, "remove", None)
-            if remove is None or not remove(probe):
-                self.filesystem(loc).rm_file(probe.path)
+        try:
+            with self._errors(probe, "remove the probe object"):
+                remove = getattr(writer, "remove", None)
+                if remove is None or not remove(probe):
+                    self.filesystem(loc).rm_file(probe.path)
+        except ObjectNotFoundError:
+            pass  # another process probing the same destination removed it first
+        except AccessDeniedError:
+            logger.warning("%s is writable, but these credentials may not delete: the 4-byte probe object %s "
+                           "stays; remove it with credentials that may", loc.uri, probe.uri)
         return loc
 
     # -- serving ----------------------------------------------------------------------

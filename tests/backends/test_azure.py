@@ -422,3 +422,19 @@ def test_malformed_connection_string_is_a_config_error_that_hides_it(monkeypatch
     with pytest.raises(ConfigError) as e:
         storage.put(b"x", "az://container/x/")
     assert "c2VjcmV0LXNlY3JldC1zZWNyZXQ=" not in str(e.value) and "AZURE_STORAGE_CONNECTION_STRING" in str(e.value)
+
+
+def test_write_only_credentials_can_add_a_computed_column(
+    azurite: Azurite, two_blobs: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch, _isolated_env: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A SAS that may write but not delete (as the guide's S3 policy: PutObject, no
+    DeleteObject) is a writable destination: the probe stays, once, and a warning names it."""
+    container, _, _ = two_blobs
+    storage = sas_only("variables", container_sas(azurite, container), azurite, monkeypatch, _isolated_env)
+    dest = f"az://{container}/out/"
+    for _ in range(2):
+        assert storage.check_writable(dest).uri == dest.rstrip("/")
+    assert [o.uri for o in storage.list_objects(dest)] == [f"{dest}.pxfs-probe"]
+    assert f"{dest}.pxfs-probe stays" in caplog.text
+    assert storage.put(b"written", dest).startswith(dest)
