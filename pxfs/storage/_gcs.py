@@ -1,6 +1,7 @@
 """Google Cloud Storage (``gs://``, ``gcs://``): gcsfs.
 
-What this module adds to gcsfs (see PITFALLS.md):
+What this module adds to gcsfs (see PITFALLS.md), through gcsfs's public constructor
+arguments and fsspec's async filesystem methods only:
 
 - always the plain ``gcsfs.core.GCSFileSystem``: gcsfs 2026.10's default class probes
   every bucket over gRPC (60 s per call against an emulator);
@@ -8,10 +9,13 @@ What this module adds to gcsfs (see PITFALLS.md):
   metadata server; otherwise ``GOOGLE_APPLICATION_CREDENTIALS`` is the token (or, when
   unset, gcsfs's own default chain);
 - bounded time: gcsfs retries 6 times in layers fixed at import (up to 36 attempts for
-  one download) and sets no aiohttp timeout; here exactly one layer retries, ``retries``
-  times, and every request has pxfs's ``request_timeout`` for connect and each read;
-- a 404 on an upload, or one whose body says so, is a missing bucket (gcsfs reports every
-  404 as a bare ``FileNotFoundError``);
+  one download) and sets no aiohttp timeout; here an aiohttp middleware on gcsfs's
+  session (``session_kwargs``) is the one layer that retries, ``retries`` times, and
+  gives up with an exception gcsfs does not retry; every request has pxfs's
+  ``request_timeout`` for connect and each read;
+- 404 / 401 / 403 as our ``FileNotFoundError`` / ``PermissionError``; a 404 tells a
+  missing bucket by its URL (an upload, a listing, the bucket) or else by asking for
+  the bucket, once: buckets found are remembered (gcsfs: a bare ``FileNotFoundError``);
 - V4 signed URLs with a service-account key, the emulator's download URL without one.
 """
 
@@ -29,16 +33,14 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
+from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
 from fsspec.asyn import sync_wrapper
 from gcsfs.core import GCSFileSystem
-from gcsfs.retry import HttpError, is_retriable, validate_response
+from gcsfs.retry import HttpError
+from yarl import URL
 
-from ..errors import (
-    AccessDeniedError,
-    ConfigError,
-    ObjectNotFoundError,
-    StorageError,
-)
+from ..errors import AccessDeniedError, ConfigError, ObjectNotFoundError, StorageError
 from ._config import StorageConfig
 from ._errors import broken, bucket_missing, exception_chain, failed, shown_path, timed_out, unreachable
 from ._location import Location
@@ -49,11 +51,12 @@ logger = logging.getLogger(__name__)
 
 _GCS_ENDPOINT = "https://storage.googleapis.com"
 _CREDENTIALS_HINT = "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file"
-# Backoff between retries: 0.5 s, 1 s, 2 s, ... capped at 8 s, each with up to 50% jitter.
-_BACKOFF = 0.5
+_BACKOFF = 0.5  # seconds before the first retry, doubling up to _MAX_BACKOFF
 _MAX_BACKOFF = 8.0
 MAX_EXPIRES_IN = 7 * 86400  # V4 signed URLs last a week at most
 _DOWNLOAD_CHUNK = 16 * 2**20
+# Retried: connection errors, broken answers and timeouts (not TLS ones: aiohttp.ClientSSLError).
+_RETRIED_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
 
 
 class _NotFound(FileNotFoundError):
@@ -64,13 +67,22 @@ class _NotFound(FileNotFoundError):
         self.bucket_missing = bucket_missing
 
 
-class _RequesterPays(PermissionError):
-    """A requester-pays bucket, which pxfs cannot bill a project for yet."""
-
-
 class _Forbidden(PermissionError):
-    """A 403 from GCS. gcsfs raises ``OSError("Forbidden: <url>\\n<message>")`` and, for an
-    object GET, falls back to a listing when the text starts with "Forbidden": keep it."""
+    """A 401 or 403 from GCS. gcsfs raises ``OSError("Forbidden: <url>\\n<message>")`` for a
+    403 and, for an object GET, falls back to a listing when the text starts with
+    "Forbidden": a 403 keeps that text."""
+
+
+class _Failed(Exception):
+    """A request that failed after pxfs's retries, or could not be retried: no ``OSError``
+    (aiohttp would make it a ``ClientOSError``) nor an error gcsfs's ``retry_request``
+    retries. ``status``: the last answer's, or None (``__cause__`` says what broke);
+    ``detail``: its message, to show."""
+
+    def __init__(self, status: int | None, detail: str = "") -> None:
+        super().__init__(f"HTTP {status}: {detail}" if status else "no answer")
+        self.status = status
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -98,45 +110,149 @@ class _Auth:
         return "gcsfs default credentials"
 
 
-class PxfsGCSFileSystem(GCSFileSystem):  # type: ignore[misc]  # gcsfs is untyped
-    """``gcsfs.core.GCSFileSystem`` with one retrying layer and 404s that say what is missing.
+@dataclass(frozen=True)
+class _Target:
+    """What a GCS JSON API URL is about: its bucket, and whether a 404 on it means the
+    bucket is missing (read from the URL's structure, never from an answer's text)."""
 
-    gcsfs decorates ``_request`` and its two downloaders with a 6-attempt retry fixed at
-    import time (they stack). Here ``_request`` runs under :meth:`_retrying`, which makes
-    ``retries + 1`` attempts at most, around single requests, and downloads (``_get_file``)
-    are ranged reads through ``_cat_file``, so through that same ``_request``.
+    bucket: str
+    bucket_url: URL  # ``{endpoint}/storage/v1/b/{bucket}``
+    names_bucket: bool  # the bucket, its object list, or a new upload into it
+    is_object: bool  # one object (metadata, media, or a copy from it)
+
+    @staticmethod
+    def of(url: URL) -> _Target | None:
+        parts = url.path.split("/")
+        for i in range(len(parts) - 3):
+            if parts[i : i + 3] == ["storage", "v1", "b"] and parts[i + 3]:
+                base, bucket, rest = parts[:i], parts[i + 3], parts[i + 4 :]
+                api = base.pop() if base and base[-1] in ("download", "upload") else ""
+                if api == "upload":  # a resumable upload's session URL names the upload, not the bucket
+                    names_bucket, is_object = "upload_id" not in url.query, False
+                else:
+                    names_bucket, is_object = rest in ([], ["o"]), len(rest) > 1 and rest[0] == "o"
+                bucket_url = url.with_path("/".join([*base, "storage", "v1", "b", bucket]))
+                return _Target(bucket, bucket_url, names_bucket, is_object)
+        return None
+
+
+class _Requests:
+    """The middleware and status check of one filesystem's aiohttp session.
+
+    :meth:`middleware` is the one layer that retries, and reads each answer's body so a
+    read that breaks is retried too (gcsfs reads bodies whole, except its streaming
+    download, which :meth:`PxfsGCSFileSystem._get_file` replaces). :meth:`raise_for_status`
+    raises our 404 / 401 / 403 exceptions: aiohttp passes exceptions raised there unchanged,
+    while an ``OSError`` raised in a middleware becomes its retriable ``ClientOSError``.
     """
 
-    def __init__(self, *, pxfs_retries: int, pxfs_auth: _Auth, **kwargs: Any) -> None:
+    def __init__(self, retries: int, timeout: aiohttp.ClientTimeout) -> None:
+        self.retries = retries
+        self.timeout = timeout
+        self.buckets: set[str] = set()  # buckets known to exist: a 404 in them is an object's
+
+    def session_kwargs(self) -> dict[str, Any]:
+        return {"middlewares": (self.middleware,), "raise_for_status": self.raise_for_status,
+                "timeout": self.timeout}
+
+    async def middleware(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+        response = await self._send(request, handler)
+        target = _Target.of(request.url)
+        if target is None:
+            return response
+        if response.status < 300:
+            self.buckets.add(target.bucket)
+        elif response.status == 404 and target.is_object and target.bucket not in self.buckets:
+            return await self._bucket_answer(request, target, response)
+        return response
+
+    async def _send(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+        """The answer, its body read; retried on 408 / 429 / 5xx and broken connections.
+
+        Only a body sent byte for byte again is retried: none, or bytes (gcsfs sends bytes,
+        memoryviews, str and JSON: aiohttp ``BytesPayload``s). aiohttp rewinds a seekable
+        file, but an early answer may leave the last attempt's writer still reading it;
+        an async iterable is used up by one send.
+        """
+        replayable = isinstance(request.body, (bytes, aiohttp.payload.BytesPayload))
+        attempts = self.retries + 1 if replayable else 1
+        for attempt in range(attempts):
+            if attempt:  # 0.5 s, 1 s, 2 s, ... capped, each with up to 50% jitter
+                delay = min(_BACKOFF * 2.0 ** (attempt - 1), _MAX_BACKOFF)
+                await asyncio.sleep(delay * (0.5 + random.random() / 2))
+            response = None
+            try:
+                response = await handler(request)
+                body = await response.read()
+            except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+                if response is not None:
+                    response.close()
+                retriable = isinstance(e, _RETRIED_ERRORS) and not isinstance(e, aiohttp.ClientSSLError)
+                if attempt == attempts - 1 or not retriable:
+                    raise _Failed(None) from e
+                logger.debug("GCS %s %s: retrying after %s", request.method, request.url.path, type(e).__name__)
+                continue
+            if response.status not in (408, 429) and response.status < 500:
+                return response
+            if attempt == attempts - 1:
+                raise _Failed(response.status, _error_text(body))
+            logger.debug("GCS %s %s: retrying after HTTP %s", request.method, request.url.path, response.status)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _bucket_answer(self, request: ClientRequest, target: _Target, response: ClientResponse) -> ClientResponse:
+        """The bucket's own 404 when the bucket is missing, else the object's `response`."""
+        auth = request.headers.get("Authorization")
+        try:
+            headers = {"Authorization": auth} if auth else None
+            async with request.session.request(
+                "GET", target.bucket_url, headers=headers, timeout=self.timeout, middlewares=(), raise_for_status=False
+            ) as answer:
+                await answer.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return response  # cannot tell: the object is missing, as far as we know
+        if answer.status == 404:
+            return answer
+        if answer.status in (200, 403):  # 403: it exists, we may not read its metadata
+            self.buckets.add(target.bucket)
+        return response
+
+    async def raise_for_status(self, response: ClientResponse) -> None:
+        url = str(response.url.with_query(None))
+        if response.status == 404:
+            target = _Target.of(response.url)
+            raise _NotFound(url, target is not None and target.names_bucket)
+        if response.status in (401, 403):
+            word = "Forbidden" if response.status == 403 else "Unauthorized"
+            raise _Forbidden(f"{word}: {url}\n{_error_text(await response.read())}")
+
+
+def _error_text(contents: bytes) -> str:
+    """The message of a GCS JSON error body, to show (never to decide on)."""
+    try:
+        error = json.loads(contents)["error"]
+    except (ValueError, KeyError, TypeError):
+        return ""
+    return str(error.get("message", "") if isinstance(error, dict) else error)
+
+
+class PxfsGCSFileSystem(GCSFileSystem):  # type: ignore[misc]  # gcsfs is untyped
+    """``gcsfs.core.GCSFileSystem`` whose session retries in one layer and whose 404s say
+    what is missing (:class:`_Requests`); downloads are ranged reads through ``_cat_file``."""
+
+    def __init__(
+        self, *, pxfs_retries: int, pxfs_auth: _Auth, pxfs_timeout: aiohttp.ClientTimeout, **kwargs: Any
+    ) -> None:
         self._pxfs_retries = pxfs_retries
         self._pxfs_auth = pxfs_auth
-        self._signer: Any = None
-        super().__init__(**kwargs)
+        self._pxfs_requests = _Requests(pxfs_retries, pxfs_timeout)
+        self._pxfs_signer: Any = None
+        super().__init__(session_kwargs=self._pxfs_requests.session_kwargs(), requests_timeout=pxfs_timeout, **kwargs)
 
     def __repr__(self) -> str:
         return (
-            f"PxfsGCSFileSystem(endpoint={self._location!r}, auth={self._pxfs_auth.describe()!r}, "
-            f"retries={self._pxfs_retries})"
+            f"PxfsGCSFileSystem(endpoint={self._pxfs_auth.endpoint_url or _GCS_ENDPOINT!r}, "
+            f"auth={self._pxfs_auth.describe()!r}, retries={self._pxfs_retries})"
         )
-
-    async def _retrying(self, func: Any, *args: Any, **kwargs: Any) -> Any:
-        attempts = self._pxfs_retries + 1
-        for attempt in range(attempts):
-            if attempt:
-                delay = min(_BACKOFF * 2 ** (attempt - 1), _MAX_BACKOFF)
-                await asyncio.sleep(delay * (0.5 + random.random() / 2))
-            try:
-                return await func(self, *args, **kwargs)
-            except Exception as e:
-                if isinstance(e, HttpError) and e.code == 400 and "requester pays" in str(e.message):
-                    raise _RequesterPays(errno.EACCES, "requester-pays bucket") from e
-                if attempt == attempts - 1 or isinstance(e, FileNotFoundError) or not is_retriable(e):
-                    raise
-                logger.debug("GCS %s: retrying after %s", getattr(func, "__name__", "request"), type(e).__name__)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _request(self, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
-        return await self._retrying(_request_once, method, path, *args, **kwargs)
 
     async def _get_file(self, rpath: str, lpath: str, callback: Any = None, **kwargs: Any) -> None:
         """Download `rpath` to `lpath`: its size, then ranged reads of at most 16 MiB."""
@@ -164,63 +280,8 @@ class PxfsGCSFileSystem(GCSFileSystem):  # type: ignore[misc]  # gcsfs is untype
     rm = sync_wrapper(_rm)  # gcsfs binds its own _rm to rm; rebind to this one
 
 
-async def _request_once(
-    self: PxfsGCSFileSystem,
-    method: str,
-    path: str,
-    *args: Any,
-    headers: Any = None,
-    json: Any = None,  # noqa: A002 - gcsfs's keyword
-    data: Any = None,
-    cache_type: Any = None,
-    cache_source: Any = None,
-    **kwargs: Any,
-) -> Any:
-    """gcsfs's ``GCSFileSystem._request`` (2026.10.1) without its retry decorator, and
-    with 403 / 404 raised as :class:`_Forbidden` / :class:`_NotFound`."""
-    await self._set_session()
-    if hasattr(data, "seek"):
-        data.seek(0)
-    url = self._format_path(path, args)
-    async with self.session.request(
-        method=method,
-        url=url,
-        params=self._get_params(kwargs),
-        json=json,
-        headers=self._get_headers(headers, cache_type=cache_type, cache_source=cache_source),
-        data=data,
-        timeout=self.requests_timeout,
-    ) as r:
-        status = r.status
-        out_headers = r.headers
-        info = r.request_info
-        contents = await r.read()
-        if status == 404:
-            raise _NotFound(url.split("?", 1)[0], _says_bucket_missing(url, contents))
-        if status == 403:
-            raise _Forbidden(f"Forbidden: {url.split('?', 1)[0]}\n{_error_message(contents)}")
-        validate_response(status, contents, path, args)
-        return status, out_headers, info, contents
-
-
-def _says_bucket_missing(url: str, contents: bytes) -> bool:
-    """True for a 404 on an upload (only the bucket can be missing) or whose body says so."""
-    if "/upload/storage/v1/b/" in url:
-        return True
-    return "bucket does not exist" in _error_message(contents).lower()
-
-
-def _error_message(contents: bytes) -> str:
-    try:
-        error = json.loads(contents)["error"]
-    except (ValueError, KeyError, TypeError):
-        return ""
-    return str(error.get("message", "") if isinstance(error, dict) else error)
-
-
 def filesystem(loc: Location, config: StorageConfig) -> PxfsGCSFileSystem:
     """A gcsfs filesystem for the configured endpoint and credentials, with bounded requests."""
-    import aiohttp
     import google.auth.exceptions
 
     gcs = config.gcs
@@ -230,20 +291,17 @@ def filesystem(loc: Location, config: StorageConfig) -> PxfsGCSFileSystem:
             "a file; set it to the path of a service-account key file, or unset it"
         )
     auth = _Auth(endpoint_url=gcs.endpoint_url, credentials_file=gcs.credentials_file)
-    timeout = aiohttp.ClientTimeout(
-        total=None, sock_connect=config.request_timeout, sock_read=config.request_timeout
-    )
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=config.request_timeout, sock_read=config.request_timeout)
     kwargs: dict[str, Any] = {
         "token": auth.token,
         "endpoint_url": gcs.endpoint_url,
-        "requests_timeout": timeout,
         "skip_instance_cache": True,
         "asynchronous": False,
     }
     if gcs.project:
         kwargs["project"] = gcs.project
     try:
-        return PxfsGCSFileSystem(pxfs_retries=config.retries, pxfs_auth=auth, **kwargs)
+        return PxfsGCSFileSystem(pxfs_retries=config.retries, pxfs_auth=auth, pxfs_timeout=timeout, **kwargs)
     except (ValueError, KeyError, TypeError, google.auth.exceptions.GoogleAuthError) as e:
         # gcsfs reads the credentials file here; its errors may quote the file's content.
         raise ConfigError(
@@ -284,7 +342,7 @@ def signed_url(fs: PxfsGCSFileSystem, loc: Location, expires_in: int) -> str:
 
 def _signer(fs: PxfsGCSFileSystem, loc: Location) -> Any:
     """Service-account credentials that can sign, loaded once from the credentials file."""
-    if fs._signer is None:
+    if fs._pxfs_signer is None:
         path = fs._pxfs_auth.credentials_file
         signer: Any = False
         if path:
@@ -307,8 +365,8 @@ def _signer(fs: PxfsGCSFileSystem, loc: Location) -> Any:
                         f"cannot sign a URL for {loc.uri}: GOOGLE_APPLICATION_CREDENTIALS: {shown_path(path)} "
                         f"is not a valid service-account key ({type(e).__name__})"
                     ) from None
-        fs._signer = signer
-    return fs._signer or None
+        fs._pxfs_signer = signer
+    return fs._pxfs_signer or None
 
 
 def write_kwargs(content_type: str | None) -> dict[str, Any]:
@@ -317,7 +375,6 @@ def write_kwargs(content_type: str | None) -> dict[str, Any]:
 
 def translate(exc: BaseException, loc: Location, action: str) -> BaseException | None:
     """The pxfs error for a gcsfs / aiohttp / google-auth failure, or None if not ours."""
-    import aiohttp
     import google.auth.exceptions
 
     if isinstance(exc, (StorageError, ConfigError)):
@@ -330,19 +387,13 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
     for e in chain:
         if isinstance(e, (ConfigError, StorageError)):
             return e
-        if isinstance(e, _RequesterPays):
-            return AccessDeniedError(
-                errno.EACCES,
-                f"cannot {action} {where}: bucket {loc.bucket!r} is requester-pays, which pxfs does not "
-                "support yet; use another bucket",
-            )
+        if isinstance(e, _Failed) and e.status is not None:
+            return _http_failure(action, where, e.status, e.detail)
         if isinstance(e, TimeoutError):  # aiohttp's ServerTimeoutError and asyncio's
             return timed_out(action, where)
-        if isinstance(e, aiohttp.ServerDisconnectedError):
-            return broken(action, where)
-        if isinstance(e, aiohttp.ClientConnectionError):
+        if isinstance(e, aiohttp.ClientConnectionError) and not isinstance(e, aiohttp.ServerDisconnectedError):
             return unreachable(action, where, "that STORAGE_EMULATOR_HOST is right, for an emulator")
-        if isinstance(e, aiohttp.ClientError):  # an answer that could not be read
+        if isinstance(e, aiohttp.ClientError):  # a dropped connection, or an answer that could not be read
             return broken(action, where)
         if isinstance(e, google.auth.exceptions.GoogleAuthError):
             # Not the provider's text: it may quote token details.
@@ -351,7 +402,7 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
                 f"cannot {action} {where}: Google credentials could not be used ({type(e).__name__}); "
                 f"{_CREDENTIALS_HINT}",
             )
-        if isinstance(e, PermissionError) or (isinstance(e, HttpError) and e.code in (401, 403)):
+        if isinstance(e, PermissionError) or (isinstance(e, HttpError) and e.code == 401):
             return AccessDeniedError(
                 errno.EACCES,
                 f"cannot {action} {where}: access denied; check the credentials "
@@ -359,10 +410,14 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
             )
         if isinstance(e, FileNotFoundError):
             return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {where}: no such object")
-        if isinstance(e, HttpError):
-            todo = "the service failed or is busy; retry later" if (e.code or 0) >= 500 else "check the request"
-            return failed(action, where, f"HTTP {e.code} ({e.message})", todo)
+        if isinstance(e, HttpError):  # a 4xx gcsfs raised from the answer: its text is shown
+            return _http_failure(action, where, e.code or 0, str(e))
     return None
+
+
+def _http_failure(action: str, where: str, status: int, detail: str) -> StorageError:
+    todo = "the service failed or is busy; retry later" if status >= 500 else "check the request"
+    return failed(action, where, f"HTTP {status} ({detail})" if detail else f"HTTP {status}", todo)
 
 
 def _endpoint(loc: Location) -> str:

@@ -4,7 +4,7 @@ plus GCS specifics.
 The emulator ignores credentials and signatures. A V4 signed URL is therefore checked
 offline: a throwaway service-account key (made with ``cryptography``) signs it, and the
 test verifies the signature with the public half. Answers the emulator never gives (403,
-real GCS's 404 bodies) come from a small in-test server.
+503, a bucket that answers while its objects do not) come from a small in-test server.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from pxfs.errors import (
     EndpointTimeoutError,
     EndpointUnreachableError,
     ObjectNotFoundError,
+    StorageError,
 )
 from pxfs.storage import Storage
 from pxfs.testing import GcsEmulator, SilentServer
@@ -216,19 +217,30 @@ def test_missing_credentials_file_is_a_config_error(monkeypatch: pytest.MonkeyPa
 # -- answers the emulator never gives ----------------------------------------------------
 
 
-class _FixedAnswer(http.server.BaseHTTPRequestHandler):
-    status = 500
-    body = b""
+class _Scripted(http.server.BaseHTTPRequestHandler):
+    """Answers each URL path (query left out) with its list of (status, JSON body) in turn,
+    the last one repeating; other paths get `default`. `requests` records (method, path)."""
+
+    answers: dict[str, list[tuple[int, Any]]] = {}
+    default: tuple[int, Any] = (404, None)
+    requests: list[tuple[str, str]] = []
+    lock = threading.Lock()
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        self.send_response(self.status)
+        path = urlsplit(self.path).path
+        with self.lock:
+            self.requests.append((self.command, path))
+            queue = self.answers.get(path)
+            status, body = (queue.pop(0) if len(queue) > 1 else queue[0]) if queue else self.default
+        raw = json.dumps(body).encode() if body is not None else b""
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.body)))
+        self.send_header("Content-Length", str(len(raw)))
         self.end_headers()
-        self.wfile.write(self.body)
+        self.wfile.write(raw)
 
     do_GET = do_POST = do_PUT = do_DELETE = _answer
 
@@ -236,23 +248,33 @@ class _FixedAnswer(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def gcs_error(status: int, message: str) -> tuple[int, Any]:
+    return status, {"error": {"code": status, "message": message}}
+
+
 @pytest.fixture
-def fixed_answer() -> Iterator[Any]:
-    """start(status, message) -> endpoint of a server giving that GCS JSON error to every request."""
+def scripted() -> Iterator[Any]:
+    """start(answers, default) -> (endpoint, requests) of a :class:`_Scripted` server."""
     servers: list[http.server.ThreadingHTTPServer] = []
 
-    def start(status: int, message: str) -> str:
-        body = json.dumps({"error": {"code": status, "message": message}}).encode()
-        handler = type("Handler", (_FixedAnswer,), {"status": status, "body": body})
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    def start(answers: dict[str, list[tuple[int, Any]]], default: tuple[int, Any] = (404, None)) -> tuple[str, Any]:
+        requests: list[tuple[str, str]] = []
+        attrs = {"answers": {k: list(v) for k, v in answers.items()}, "default": default, "requests": requests}
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Scripted,), attrs))
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
+        return f"http://127.0.0.1:{server.server_address[1]}", requests
 
     yield start
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def fixed_answer(scripted: Any) -> Any:
+    """start(status, message) -> endpoint of a server giving that GCS JSON error to every request."""
+    return lambda status, message: scripted({}, gcs_error(status, message))[0]
 
 
 def test_forbidden_is_access_denied(fixed_answer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -266,22 +288,69 @@ def test_forbidden_is_access_denied(fixed_answer: Any, monkeypatch: pytest.Monke
         storage.exists("gs://locked-bucket/x/a.jpg")
 
 
-def test_gcs_404_bodies_tell_bucket_from_object(fixed_answer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    storage = use_emulator(fixed_answer(404, "The specified bucket does not exist."), monkeypatch)
-    with pytest.raises(BucketNotFoundError, match="'gone-bucket'"):
-        storage.cat("gs://gone-bucket/a.jpg")
-    storage = use_emulator(fixed_answer(404, "No such object: here-bucket/a.jpg"), monkeypatch)
-    with pytest.raises(ObjectNotFoundError, match="gs://here-bucket/a.jpg"):
-        storage.cat("gs://here-bucket/a.jpg")
+def test_missing_bucket_on_read_says_the_bucket_does_not_exist(
+    gcs_emulator: GcsEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = use_emulator(gcs_emulator.endpoint_url, monkeypatch)
+    with pytest.raises(BucketNotFoundError, match="bucket 'gone-bucket-r' does not exist"):
+        storage.cat("gs://gone-bucket-r/a.jpg")
+    # A media read alone (no listing beside it): the bucket is asked for.
+    loc = storage.location("gs://gone-bucket-r/b.jpg")
+    with pytest.raises(FileNotFoundError) as e:
+        storage.filesystem(loc).cat_file(loc.path)
+    assert isinstance(storage.backend(loc).translate(e.value, loc, "read"), BucketNotFoundError)
 
 
-def test_server_errors_are_retried_then_reported(fixed_answer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_object_in_an_existing_bucket_says_no_such_object(
+    gcs_emulator: GcsEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = use_emulator(gcs_emulator.endpoint_url, monkeypatch)
+    gcs_emulator.create_bucket("here-bucket-r")
+    with pytest.raises(ObjectNotFoundError, match="gs://here-bucket-r/a.jpg.*no such object") as e:
+        storage.cat("gs://here-bucket-r/a.jpg")
+    assert not isinstance(e.value, BucketNotFoundError)
+    assert not storage.exists("gs://here-bucket-r/a.jpg")
+
+
+def test_a_missing_object_asks_for_its_bucket_once(scripted: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """404 bodies are not read: the bucket's own answer tells, once per bucket."""
+    endpoint, requests = scripted({"/storage/v1/b/here-bucket": [(200, {"name": "here-bucket"})]},
+                                  gcs_error(404, "The specified bucket does not exist."))  # text ignored
+    storage = use_emulator(endpoint, monkeypatch)
+    loc = storage.location("gs://here-bucket/a.jpg")
+    fs = storage.filesystem(loc)
+    for key in ("a.jpg", "b.jpg", "c.jpg"):
+        with pytest.raises(FileNotFoundError) as e:
+            fs.cat_file(f"here-bucket/{key}")
+        translated = storage.backend(loc).translate(e.value, loc, "read")
+        assert isinstance(translated, ObjectNotFoundError) and not isinstance(translated, BucketNotFoundError)
+    assert requests.count(("GET", "/storage/v1/b/here-bucket")) == 1
+    assert len(requests) == 4
+
+
+def test_server_errors_are_retried_then_reported(scripted: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PXFS_RETRIES", "2")
-    storage = use_emulator(fixed_answer(503, "backend unavailable"), monkeypatch)
+    endpoint, requests = scripted({}, gcs_error(503, "backend unavailable"))
+    storage = use_emulator(endpoint, monkeypatch)
     start = time.monotonic()
-    with pytest.raises(OSError, match="503"):
+    with pytest.raises(StorageError, match="HTTP 503 .*backend unavailable"):
         storage.put(b"x", "gs://busy-bucket/x/")
     assert 0.5 < time.monotonic() - start < 10  # two backoffs: 0.25-0.5 s, then 0.5-1 s
+    assert len(requests) == 3  # retries + 1: gcsfs's own retry layer adds none
+    requests.clear()
+    with pytest.raises(StorageError, match="503"):
+        storage.cat("gs://busy-bucket/x/a.jpg")
+    assert len(requests) <= 6  # gcsfs's info asks for the object and its "directory" at once
+
+
+def test_server_errors_then_success_stores_the_object(scripted: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PXFS_RETRIES", "2")
+    busy = gcs_error(503, "backend unavailable")
+    stored = {"kind": "storage#object", "bucket": "busy-bucket", "name": "x/a.jpg", "size": "1"}
+    endpoint, requests = scripted({"/upload/storage/v1/b/busy-bucket/o": [busy, busy, (200, stored)]})
+    storage = use_emulator(endpoint, monkeypatch)
+    assert storage.put(b"x", "gs://busy-bucket/x/", name="a.jpg") == "gs://busy-bucket/x/a.jpg"
+    assert requests == [("POST", "/upload/storage/v1/b/busy-bucket/o")] * 3
 
 
 # -- bounded time ----------------------------------------------------------------------
