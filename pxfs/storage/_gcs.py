@@ -8,14 +8,12 @@ arguments and fsspec's async filesystem methods only:
 - ``STORAGE_EMULATOR_HOST`` means anonymous access to that endpoint, with no probe of a
   metadata server; otherwise ``GOOGLE_APPLICATION_CREDENTIALS`` is the token (or, when
   unset, gcsfs's own default chain);
-- bounded time: gcsfs retries 6 times in layers fixed at import (up to 36 attempts for
-  one download) and sets no aiohttp timeout; here an aiohttp middleware on gcsfs's
-  session (``session_kwargs``) is the one layer that retries, ``retries`` times, and
-  gives up with an exception gcsfs does not retry; every request has pxfs's
-  ``request_timeout`` for connect and each read;
+- bounded time: gcsfs retries 6 times in layers fixed at import and sets no aiohttp
+  timeout; here an aiohttp middleware on gcsfs's session is the one layer that retries,
+  ``retries`` times, giving up with an exception gcsfs does not retry; every request has
+  pxfs's ``request_timeout`` for connect and each read;
 - 404 / 401 / 403 as our ``FileNotFoundError`` / ``PermissionError``; a 404 tells a
-  missing bucket by its URL (an upload, a listing, the bucket) or else by asking for
-  the bucket, once: buckets found are remembered (gcsfs: a bare ``FileNotFoundError``);
+  missing bucket by its URL or else by asking for the bucket, once per bucket;
 - V4 signed URLs with a service-account key, the emulator's download URL without one.
 """
 
@@ -30,7 +28,7 @@ import os
 import random
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import aiohttp
@@ -51,8 +49,7 @@ logger = logging.getLogger(__name__)
 
 _GCS_ENDPOINT = "https://storage.googleapis.com"
 _CREDENTIALS_HINT = "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file"
-_BACKOFF = 0.5  # seconds before the first retry, doubling up to _MAX_BACKOFF
-_MAX_BACKOFF = 8.0
+_BACKOFF, _MAX_BACKOFF = 0.5, 8.0  # seconds before the first retry, doubling up to the cap
 MAX_EXPIRES_IN = 7 * 86400  # V4 signed URLs last a week at most
 _DOWNLOAD_CHUNK = 16 * 2**20
 # Retried: connection errors, broken answers and timeouts (not TLS ones: aiohttp.ClientSSLError).
@@ -68,9 +65,8 @@ class _NotFound(FileNotFoundError):
 
 
 class _Forbidden(PermissionError):
-    """A 401 or 403 from GCS. gcsfs raises ``OSError("Forbidden: <url>\\n<message>")`` for a
-    403 and, for an object GET, falls back to a listing when the text starts with
-    "Forbidden": a 403 keeps that text."""
+    """A 401 or 403. A 403 reads ``Forbidden: <url>``, as gcsfs's own: for an object GET
+    gcsfs falls back to a listing when the text starts so."""
 
 
 class _Failed(Exception):
@@ -81,8 +77,7 @@ class _Failed(Exception):
 
     def __init__(self, status: int | None, detail: str = "") -> None:
         super().__init__(f"HTTP {status}: {detail}" if status else "no answer")
-        self.status = status
-        self.detail = detail
+        self.status, self.detail = status, detail
 
 
 @dataclass(frozen=True)
@@ -110,70 +105,58 @@ class _Auth:
         return "gcsfs default credentials"
 
 
-@dataclass(frozen=True)
-class _Target:
-    """What a GCS JSON API URL is about: its bucket, and whether a 404 on it means the
-    bucket is missing (read from the URL's structure, never from an answer's text)."""
+class _Target(NamedTuple):
+    """What a JSON API URL is about, from its structure: its bucket; whether a 404 means
+    the bucket is missing (the bucket, its object list, a new upload into it); whether it
+    is one object's (metadata, media, a copy from it)."""
 
     bucket: str
     bucket_url: URL  # ``{endpoint}/storage/v1/b/{bucket}``
-    names_bucket: bool  # the bucket, its object list, or a new upload into it
-    is_object: bool  # one object (metadata, media, or a copy from it)
+    names_bucket: bool
+    is_object: bool
 
-    @staticmethod
-    def of(url: URL) -> _Target | None:
-        parts = url.path.split("/")
-        for i in range(len(parts) - 3):
-            if parts[i : i + 3] == ["storage", "v1", "b"] and parts[i + 3]:
-                base, bucket, rest = parts[:i], parts[i + 3], parts[i + 4 :]
-                api = base.pop() if base and base[-1] in ("download", "upload") else ""
-                if api == "upload":  # a resumable upload's session URL names the upload, not the bucket
-                    names_bucket, is_object = "upload_id" not in url.query, False
-                else:
-                    names_bucket, is_object = rest in ([], ["o"]), len(rest) > 1 and rest[0] == "o"
-                bucket_url = url.with_path("/".join([*base, "storage", "v1", "b", bucket]))
-                return _Target(bucket, bucket_url, names_bucket, is_object)
-        return None
+
+def _target(url: URL) -> _Target | None:
+    parts = url.path.split("/")
+    for i in range(len(parts) - 3):
+        if parts[i : i + 3] == ["storage", "v1", "b"] and parts[i + 3]:
+            base, bucket, rest = parts[:i], parts[i + 3], parts[i + 4 :]
+            api = base.pop() if base and base[-1] in ("download", "upload") else ""
+            bucket_url = url.with_path("/".join([*base, "storage", "v1", "b", bucket]))
+            if api == "upload":  # with an upload_id: a resumable upload's session, not the bucket
+                return _Target(bucket, bucket_url, "upload_id" not in url.query, False)
+            return _Target(bucket, bucket_url, rest in ([], ["o"]), len(rest) > 1 and rest[0] == "o")
+    return None
 
 
 class _Requests:
     """The middleware and status check of one filesystem's aiohttp session.
 
-    :meth:`middleware` is the one layer that retries, and reads each answer's body so a
-    read that breaks is retried too (gcsfs reads bodies whole, except its streaming
-    download, which :meth:`PxfsGCSFileSystem._get_file` replaces). :meth:`raise_for_status`
-    raises our 404 / 401 / 403 exceptions: aiohttp passes exceptions raised there unchanged,
-    while an ``OSError`` raised in a middleware becomes its retriable ``ClientOSError``.
+    :meth:`middleware` is the one layer that retries; it reads each answer's body, so a
+    read that breaks is retried too (gcsfs reads bodies whole but for its streaming
+    download, which ``_get_file`` replaces). :meth:`raise_for_status` raises our 404 /
+    401 / 403 errors: aiohttp makes an ``OSError`` raised in a middleware a retriable
+    ``ClientOSError``, but passes what ``raise_for_status`` raises unchanged.
     """
 
     def __init__(self, retries: int, timeout: aiohttp.ClientTimeout) -> None:
-        self.retries = retries
-        self.timeout = timeout
+        self.retries, self.timeout = retries, timeout
         self.buckets: set[str] = set()  # buckets known to exist: a 404 in them is an object's
-
-    def session_kwargs(self) -> dict[str, Any]:
-        return {"middlewares": (self.middleware,), "raise_for_status": self.raise_for_status,
-                "timeout": self.timeout}
 
     async def middleware(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
         response = await self._send(request, handler)
-        target = _Target.of(request.url)
-        if target is None:
-            return response
-        if response.status < 300:
+        target = _target(request.url)
+        if target is not None and response.status < 300:
             self.buckets.add(target.bucket)
-        elif response.status == 404 and target.is_object and target.bucket not in self.buckets:
+        elif target is not None and response.status == 404 and target.is_object and target.bucket not in self.buckets:
             return await self._bucket_answer(request, target, response)
         return response
 
     async def _send(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
-        """The answer, its body read; retried on 408 / 429 / 5xx and broken connections.
-
-        Only a body sent byte for byte again is retried: none, or bytes (gcsfs sends bytes,
-        memoryviews, str and JSON: aiohttp ``BytesPayload``s). aiohttp rewinds a seekable
-        file, but an early answer may leave the last attempt's writer still reading it;
-        an async iterable is used up by one send.
-        """
+        """The answer, its body read; retried on 408 / 429 / 5xx and broken connections if
+        its body can be sent again byte for byte: none, or bytes (gcsfs sends bytes,
+        memoryviews, str, JSON: ``BytesPayload``s). A file may still be read by the last
+        attempt's writer after an early answer; an async iterable is used up by one send."""
         replayable = isinstance(request.body, (bytes, aiohttp.payload.BytesPayload))
         attempts = self.retries + 1 if replayable else 1
         for attempt in range(attempts):
@@ -203,9 +186,9 @@ class _Requests:
         """The bucket's own 404 when the bucket is missing, else the object's `response`."""
         auth = request.headers.get("Authorization")
         try:
-            headers = {"Authorization": auth} if auth else None
             async with request.session.request(
-                "GET", target.bucket_url, headers=headers, timeout=self.timeout, middlewares=(), raise_for_status=False
+                "GET", target.bucket_url, headers={"Authorization": auth} if auth else None,
+                timeout=self.timeout, middlewares=(), raise_for_status=False,
             ) as answer:
                 await answer.read()
         except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -219,8 +202,7 @@ class _Requests:
     async def raise_for_status(self, response: ClientResponse) -> None:
         url = str(response.url.with_query(None))
         if response.status == 404:
-            target = _Target.of(response.url)
-            raise _NotFound(url, target is not None and target.names_bucket)
+            raise _NotFound(url, (target := _target(response.url)) is not None and target.names_bucket)
         if response.status in (401, 403):
             word = "Forbidden" if response.status == 403 else "Unauthorized"
             raise _Forbidden(f"{word}: {url}\n{_error_text(await response.read())}")
@@ -239,19 +221,17 @@ class PxfsGCSFileSystem(GCSFileSystem):  # type: ignore[misc]  # gcsfs is untype
     """``gcsfs.core.GCSFileSystem`` whose session retries in one layer and whose 404s say
     what is missing (:class:`_Requests`); downloads are ranged reads through ``_cat_file``."""
 
-    def __init__(
-        self, *, pxfs_retries: int, pxfs_auth: _Auth, pxfs_timeout: aiohttp.ClientTimeout, **kwargs: Any
-    ) -> None:
-        self._pxfs_retries = pxfs_retries
-        self._pxfs_auth = pxfs_auth
-        self._pxfs_requests = _Requests(pxfs_retries, pxfs_timeout)
+    def __init__(self, *, pxfs_auth: _Auth, pxfs_requests: _Requests, **kwargs: Any) -> None:
+        self._pxfs_auth, self._pxfs_requests = pxfs_auth, pxfs_requests
         self._pxfs_signer: Any = None
-        super().__init__(session_kwargs=self._pxfs_requests.session_kwargs(), requests_timeout=pxfs_timeout, **kwargs)
+        session = {"middlewares": (pxfs_requests.middleware,), "raise_for_status": pxfs_requests.raise_for_status,
+                   "timeout": pxfs_requests.timeout}
+        super().__init__(session_kwargs=session, requests_timeout=pxfs_requests.timeout, **kwargs)
 
     def __repr__(self) -> str:
         return (
             f"PxfsGCSFileSystem(endpoint={self._pxfs_auth.endpoint_url or _GCS_ENDPOINT!r}, "
-            f"auth={self._pxfs_auth.describe()!r}, retries={self._pxfs_retries})"
+            f"auth={self._pxfs_auth.describe()!r}, retries={self._pxfs_requests.retries})"
         )
 
     async def _get_file(self, rpath: str, lpath: str, callback: Any = None, **kwargs: Any) -> None:
@@ -292,16 +272,11 @@ def filesystem(loc: Location, config: StorageConfig) -> PxfsGCSFileSystem:
         )
     auth = _Auth(endpoint_url=gcs.endpoint_url, credentials_file=gcs.credentials_file)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=config.request_timeout, sock_read=config.request_timeout)
-    kwargs: dict[str, Any] = {
-        "token": auth.token,
-        "endpoint_url": gcs.endpoint_url,
-        "skip_instance_cache": True,
-        "asynchronous": False,
-    }
+    kwargs: dict[str, Any] = {"token": auth.token, "endpoint_url": gcs.endpoint_url, "skip_instance_cache": True}
     if gcs.project:
         kwargs["project"] = gcs.project
     try:
-        return PxfsGCSFileSystem(pxfs_retries=config.retries, pxfs_auth=auth, pxfs_timeout=timeout, **kwargs)
+        return PxfsGCSFileSystem(pxfs_auth=auth, pxfs_requests=_Requests(config.retries, timeout), **kwargs)
     except (ValueError, KeyError, TypeError, google.auth.exceptions.GoogleAuthError) as e:
         # gcsfs reads the credentials file here; its errors may quote the file's content.
         raise ConfigError(
@@ -320,15 +295,10 @@ def signed_url(fs: PxfsGCSFileSystem, loc: Location, expires_in: int) -> str:
 
         client = storage.Client.create_anonymous_client()  # no I/O; the key signs, not the client
         blob = client.bucket(loc.bucket).blob(loc.key)
-        return str(
-            blob.generate_signed_url(
-                expiration=timedelta(seconds=expires_in),
-                api_access_endpoint=(endpoint or _GCS_ENDPOINT).rstrip("/"),
-                method="GET",
-                version="v4",
-                credentials=signer,
-            )
-        )
+        return str(blob.generate_signed_url(
+            expiration=timedelta(seconds=expires_in), api_access_endpoint=(endpoint or _GCS_ENDPOINT).rstrip("/"),
+            method="GET", version="v4", credentials=signer,
+        ))
     if endpoint:
         return (
             f"{endpoint.rstrip('/')}/download/storage/v1/b/{quote(loc.bucket, safe='')}"
@@ -395,19 +365,12 @@ def translate(exc: BaseException, loc: Location, action: str) -> BaseException |
             return unreachable(action, where, "that STORAGE_EMULATOR_HOST is right, for an emulator")
         if isinstance(e, aiohttp.ClientError):  # a dropped connection, or an answer that could not be read
             return broken(action, where)
-        if isinstance(e, google.auth.exceptions.GoogleAuthError):
-            # Not the provider's text: it may quote token details.
-            return AccessDeniedError(
-                errno.EACCES,
-                f"cannot {action} {where}: Google credentials could not be used ({type(e).__name__}); "
-                f"{_CREDENTIALS_HINT}",
-            )
-        if isinstance(e, PermissionError) or (isinstance(e, HttpError) and e.code == 401):
-            return AccessDeniedError(
-                errno.EACCES,
-                f"cannot {action} {where}: access denied; check the credentials "
-                f"({_CREDENTIALS_HINT}) and the bucket's permissions",
-            )
+        if isinstance(e, google.auth.exceptions.GoogleAuthError):  # not its text: it may quote token details
+            why = f"Google credentials could not be used ({type(e).__name__}); {_CREDENTIALS_HINT}"
+            return AccessDeniedError(errno.EACCES, f"cannot {action} {where}: {why}")
+        if isinstance(e, PermissionError) or (isinstance(e, HttpError) and e.code == 401):  # 401: gcsfs's refresh
+            why = f"access denied; check the credentials ({_CREDENTIALS_HINT}) and the bucket's permissions"
+            return AccessDeniedError(errno.EACCES, f"cannot {action} {where}: {why}")
         if isinstance(e, FileNotFoundError):
             return ObjectNotFoundError(errno.ENOENT, f"cannot {action} {where}: no such object")
         if isinstance(e, HttpError):  # a 4xx gcsfs raised from the answer: its text is shown
