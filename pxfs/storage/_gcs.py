@@ -14,6 +14,8 @@ arguments and fsspec's async filesystem methods only:
   pxfs's ``request_timeout`` for connect and each read;
 - 404 / 401 / 403 as our ``FileNotFoundError`` / ``PermissionError``; a 404 tells a
   missing bucket by its URL or else by asking for the bucket, once per bucket;
+- small uploads that gcsfs's one-request multipart body would garble (bytes ending in CR,
+  or holding its fixed boundary) go as a resumable upload;
 - V4 signed URLs with a service-account key, the emulator's download URL without one.
 """
 
@@ -54,6 +56,7 @@ MAX_EXPIRES_IN = 7 * 86400  # V4 signed URLs last a week at most
 _DOWNLOAD_CHUNK = 16 * 2**20
 # Retried: connection errors, broken answers and timeouts (not TLS ones: aiohttp.ClientSSLError).
 _RETRIED_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
+_MULTIPART_BOUNDARY = b"--==0=="  # gcsfs's simple_upload separates metadata and bytes with it
 
 
 class _NotFound(FileNotFoundError):
@@ -247,6 +250,15 @@ class PxfsGCSFileSystem(GCSFileSystem):  # type: ignore[misc]  # gcsfs is untype
             with contextlib.suppress(FileNotFoundError):
                 os.remove(lpath)
             raise
+
+    async def _pipe_file(self, path: str, data: Any, *args: Any, **kwargs: Any) -> Any:
+        """Write `data`; as a resumable upload when gcsfs's multipart body would garble it:
+        its boundary is a fixed ``--==0==`` after a bare LF, so bytes holding it end the part
+        early, and a final CR is taken for the boundary's CR LF."""
+        raw = data if isinstance(data, (bytes, bytearray)) else bytes(data)
+        if raw and (raw.endswith(b"\r") or _MULTIPART_BOUNDARY in raw):
+            kwargs["chunksize"] = min(kwargs.get("chunksize", len(raw)), len(raw))  # one chunk, raw bytes
+        return await super()._pipe_file(path, data, *args, **kwargs)
 
     async def _rm(self, path: Any, *args: Any, **kwargs: Any) -> Any:
         """Delete; objects already gone are not an error (gcsfs raises when none was deleted)."""
