@@ -292,3 +292,16 @@ def test_a_damaged_catalog_and_a_bad_uri_are_pxfs_errors() -> None:
         pxt.list_tables()
     with pytest.raises(pxt.InvalidURIError, match="expected a path or URI"):
         pxt.open(None)  # type: ignore[arg-type]
+
+
+def test_a_catalog_folder_that_cannot_be_written_is_a_catalog_error(tmp_path: Path) -> None:
+    """Root may write anywhere, so the folder is made impossible rather than read-only."""
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(pxt.CatalogError, match="PXFS_HOME") as e:
+        pxt.Session(home=tmp_path / "a-file" / "home").list_tables()
+    assert str(tmp_path / "a-file" / "home") in str(e.value)
+    home = tmp_path / "home"
+    (home / "catalog.duckdb.lock").mkdir(parents=True)  # where the lock file must go
+    with pytest.raises(pxt.CatalogError, match="lock file") as e:
+        pxt.Session(home=home).list_tables()
+    assert str(home / "catalog.duckdb.lock") in str(e.value)

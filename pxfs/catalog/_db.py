@@ -182,10 +182,16 @@ class Catalog:
 
     def _open(self, duckdb: Any) -> Any:
         """Take the catalog's file lock (waiting for another process), then open DuckDB."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CatalogError(
+                f"cannot create the folder of the catalog {self.path} ({e.strerror or type(e).__name__}); "
+                "point PXFS_HOME at a folder you can write"
+            ) from e
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.005
-        while not self._file_lock.try_acquire():
+        while not self._acquire_file_lock():
             if time.monotonic() >= deadline:
                 raise CatalogBusyError(
                     f"the catalog {self.path} is held by another process and was not released "
@@ -205,6 +211,15 @@ class Catalog:
                     "opens the file for each call"
                 ) from e
             raise
+
+    def _acquire_file_lock(self) -> bool:
+        try:
+            return self._file_lock.try_acquire()
+        except OSError as e:  # e.g. a read-only PXFS_HOME
+            raise CatalogError(
+                f"cannot open the catalog {self.path}: cannot create its lock file {self._file_lock.path} "
+                f"({e.strerror or type(e).__name__}); make the folder writable or point PXFS_HOME elsewhere"
+            ) from e
 
     def _close(self, con: Any) -> None:
         try:
