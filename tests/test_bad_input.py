@@ -210,3 +210,20 @@ def test_reading_a_bomb_stored_under_on_read_raises_data_error(s3: Any, tmp_path
     t.insert(img=f"s3://{bucket}/src/bomb.png")
     with pytest.raises(pxt.DataError, match="row 0, column 'img'"):
         t.collect()
+
+
+def test_many_bad_values_the_first_in_row_order_is_named(tmp_path: Path) -> None:
+    """Values are checked 16 at a time; whichever fails first in time, the error names the
+    first bad row, and nothing is inserted."""
+    good = write_image(tmp_path / "good.png", "PNG")
+    (tmp_path / "not-an-image.png").write_bytes(b"plain text")
+    paths = [str(good)] * 200
+    paths[150] = str(tmp_path / "missing.png")
+    paths[37] = str(tmp_path / "not-an-image.png")
+    t = pxt.create_table("many", {"img": pxt.Image})
+    with pytest.raises(pxt.DataError, match="row 37, column 'img'"):
+        t.insert([{"img": p} for p in paths])
+    paths[37] = str(good)
+    with pytest.raises(pxt.DataError, match="row 150, column 'img'"):
+        t.insert([{"img": p} for p in paths])
+    assert t.count() == 0
