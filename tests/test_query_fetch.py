@@ -79,3 +79,13 @@ def test_inserting_dicts_needs_no_arrow_and_stores_what_arrow_data_stores(tmp_pa
     by_dicts = pxt.get_table("by_dicts")
     assert by_dicts.order_by(by_dicts.i).collect().to_pandas().equals(t.order_by(t.i).collect().to_pandas())
     assert by_dicts.collect()["ts"][0] == dt.datetime(2024, 5, 1, 12, 30, 1, 250)
+
+
+def test_a_large_insert_of_dicts_keeps_every_row_in_order() -> None:
+    """Python lists reach DuckDB in slices of 2,048 rows, inside one transaction."""
+    t = pxt.create_table("slices", {"i": pxt.Int, "s": pxt.String})
+    status = t.insert([{"i": i, "s": f"r{i}"} for i in range(5000)])
+    assert status.num_rows == 5000 and t.count() == 5000
+    rs = t.order_by(t.i).collect()
+    assert rs["i"] == list(range(5000)) and rs["s"][4097] == "r4097"
+    assert [h["version"] for h in t.history()] == [2, 1]  # one version for the whole insert

@@ -15,6 +15,8 @@ from .._predicates import EVERYTHING, Filter
 
 __all__ = ["count", "fetch", "insert", "page", "select", "soft_delete", "visible"]
 
+_INSERT_SLICE = 2048  # rows per statement when rows arrive as Python lists (bounds DuckDB's copies)
+
 
 def visible(version: int) -> str:
     """SQL: the row is part of `version`."""
@@ -38,8 +40,10 @@ def insert(con: Any, meta: TableMeta, data: Any) -> None:
         types = {"_rowid": "BIGINT", "_v": "INTEGER", **{p: t for c in meta.stored for p, t in c.physical_columns()}}
         names = list(data)
         source = ", ".join(f"unnest(?::{types[n]}[]) as {n}" for n in names)
-        run(con, f"insert into {meta.rows} ({', '.join(names)}) select {', '.join(names)} from (select {source})",
-            [list(data[n]) for n in names], meta, "insert")
+        sql = f"insert into {meta.rows} ({', '.join(names)}) select {', '.join(names)} from (select {source})"
+        n = len(data[names[0]]) if names else 0
+        for start in range(0, n, _INSERT_SLICE):  # DuckDB converts each parameter value to its own object
+            run(con, sql, [list(data[c][start:start + _INSERT_SLICE]) for c in names], meta, "insert")
         return
     con.register("new_rows", data)
     try:
