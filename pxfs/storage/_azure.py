@@ -23,7 +23,7 @@ import errno
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from adlfs import AzureBlobFileSystem
@@ -40,7 +40,9 @@ from ._config import AzureSettings, StorageConfig
 from ._errors import broken, bucket_missing, exception_chain, failed, timed_out, unreachable
 from ._location import Location
 
-__all__ = ["AzureClientSpec", "PxfsAzureBlobFileSystem", "filesystem", "signed_url", "translate", "write_kwargs"]
+__all__ = [
+    "AzureClientSpec", "PxfsAzureBlobFileSystem", "direct_writer", "filesystem", "signed_url", "translate", "write_kwargs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +205,16 @@ def filesystem(loc: Location, config: StorageConfig) -> PxfsAzureBlobFileSystem:
     if spec.account_url is None and spec.connection_string is None:
         raise ConfigError(f"{loc.uri}: no Azure storage account is configured; {_CREDENTIALS_HINT}")
     return PxfsAzureBlobFileSystem(spec, skip_instance_cache=True, asynchronous=False)
+
+
+def direct_writer(loc: Location, config: StorageConfig, filesystem: Callable[[], Any]) -> Any:
+    """Uploads by obstore (see :mod:`._azstore`) when the account is reached with its key;
+    None (adlfs does everything) otherwise."""
+    from ._azstore import writer_for
+
+    spec = client_spec(loc, config)
+    key = spec.account_key or _connection_string_part(spec.connection_string, "accountkey")
+    return writer_for(spec, key, max(10, config.upload_concurrency or 32), filesystem)
 
 
 def signed_url(fs: PxfsAzureBlobFileSystem, loc: Location, expires_in: int) -> str:

@@ -438,3 +438,25 @@ def test_write_only_credentials_can_add_a_computed_column(
     assert [o.uri for o in storage.list_objects(dest)] == [f"{dest}.pxfs-probe"]
     assert f"{dest}.pxfs-probe stays" in caplog.text
     assert storage.put(b"written", dest).startswith(dest)
+
+
+def test_uploads_with_the_account_key_go_through_obstore(
+    azurite: Azurite, monkeypatch: pytest.MonkeyPatch, two_blobs: tuple[str, str, str], _isolated_env: Path,
+) -> None:
+    """With the account's key, put_many sends Put Blob by obstore (adlfs is not even built);
+    with only a SAS token, adlfs does it. Same blobs, bytes and content types either way."""
+    from pxfs.storage._azstore import ObstoreAzureWriter
+
+    container, _, _ = two_blobs
+    storage = use_connection_string(azurite.connection_string, monkeypatch)
+    dest = f"az://{container}/fast/"
+    data = [b"\xff\xd8\xff" + uuid.uuid4().bytes * 40 for _ in range(20)]
+    stored = storage.put_many(data, dest, names=[f"{i}.jpg" for i in range(20)])
+    assert isinstance(storage._writer(storage.location(dest)), ObstoreAzureWriter)
+    assert not storage._filesystems  # adlfs was never needed
+    status, body, ctype = http_get(storage.url(stored[7].uri))
+    assert (status, body, ctype) == (200, data[7], "image/jpeg")
+    sas = sas_only("variables", container_sas(azurite, container), azurite, monkeypatch, _isolated_env)
+    slow = sas.put_many(data[:3], f"az://{container}/slow/", names=["a.jpg", "b.jpg", "c.jpg"])
+    assert not isinstance(sas._writer(sas.location(dest)), ObstoreAzureWriter)
+    assert [sas.cat(s.uri) for s in slow] == data[:3]
