@@ -20,13 +20,15 @@ import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
+from ._writers import ObstoreWriter
+
 if TYPE_CHECKING:
     from obstore.store import AzureConfig, AzureStore
 
     from ._azure import AzureClientSpec
     from ._location import Location
 
-__all__ = ["ObstoreAzure", "ObstoreAzureWriter"]
+__all__ = ["ObstoreAzure", "writer_for"]
 
 logger = logging.getLogger("pxfs.storage")
 
@@ -100,44 +102,16 @@ class ObstoreAzure:
         return True
 
 
-class ObstoreAzureWriter:
-    """:class:`._writers._FsspecWriter`'s interface: ``write_now`` sends from the calling
-    thread through obstore; ``write`` (fsspec's loop) is adlfs, for what obstore declined."""
-
-    def __init__(self, fast: ObstoreAzure, filesystem: Callable[[], Any]) -> None:
-        self.fast = fast
-        self._filesystem = filesystem
-        self._fs: Any = None
-
-    def __repr__(self) -> str:
-        return f"ObstoreAzureWriter({self.fast!r})"
-
-    def fs(self) -> Any:
-        """The adlfs filesystem, built on first need (never on fsspec's loop: see write_now)."""
-        if self._fs is None:
-            self._fs = self._filesystem()
-        return self._fs
-
-    def write_now(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> bool:
-        content_type = (kwargs.get("content_settings") or {}).get("content_type") if kwargs else None
-        if not set(kwargs) - {"content_settings"} and self.fast.put(target, data, content_type):
-            return True
-        self.fs()  # write() runs on fsspec's loop, where building adlfs would deadlock
-        return False
-
-    async def write(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> None:
-        await self.fs()._pipe_file(target.path, data, **kwargs)  # fsspec's async API
-
-    def remove(self, target: Location) -> bool:
-        """Delete one blob by obstore; False: let adlfs do it."""
-        return self.fast.remove(target)
-
-
 def writer_for(spec: AzureClientSpec, key: str | None, concurrency: int,
-               filesystem: Callable[[], Any]) -> ObstoreAzureWriter | None:
+               filesystem: Callable[[], Any]) -> ObstoreWriter | None:
     """The obstore writer for `spec`'s account, or None (adlfs does everything) without a
     key or an account URL."""
     if not (key and spec.account_name and spec.account_url):
         return None
     fast = ObstoreAzure(spec.account_name, spec.account_url, key, spec.request_timeout, spec.retries, concurrency)
-    return ObstoreAzureWriter(fast, filesystem)
+    return ObstoreWriter(fast, filesystem, _plain_content_type)
+
+
+def _plain_content_type(kwargs: dict[str, Any]) -> tuple[bool, str | None]:
+    """(True, the content type) when adlfs's write kwargs (``_azure.write_kwargs``) hold nothing else."""
+    return not set(kwargs) - {"content_settings"}, (kwargs.get("content_settings") or {}).get("content_type")

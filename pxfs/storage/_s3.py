@@ -23,6 +23,7 @@ from ._config import BUILTIN_ALIASES, SchemeSpec, StorageConfig, redacted
 from ._errors import broken, bucket_missing, exception_chain, failed, timed_out, unreachable
 from ._location import Location
 from ._s3store import ObstoreS3, S3Settings
+from ._writers import ObstoreWriter
 
 if TYPE_CHECKING:
     import s3fs
@@ -137,36 +138,12 @@ def direct_writer(loc: Location, config: StorageConfig, filesystem: Callable[[],
     return None if settings is None else _ObstoreWriter(ObstoreS3(settings), filesystem)
 
 
-class _ObstoreWriter:
-    """:class:`._writers._FsspecWriter`'s interface: ``write_now`` sends from the calling
-    thread through obstore; ``write`` (fsspec's loop) is s3fs, for what obstore declined."""
+class _ObstoreWriter(ObstoreWriter):
+    """:class:`._writers.ObstoreWriter` for S3, with presigned URLs by obstore."""
 
     def __init__(self, fast: ObstoreS3, filesystem: Callable[[], Any]) -> None:
-        self.fast = fast
-        self._filesystem = filesystem
-        self._fs: Any = None
-
-    def __repr__(self) -> str:
-        return f"_ObstoreWriter({self.fast!r})"
-
-    def fs(self) -> Any:
-        """The s3fs filesystem, built on first need (never on fsspec's loop: see write_now)."""
-        if self._fs is None:
-            self._fs = self._filesystem()
-        return self._fs
-
-    def write_now(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> bool:
-        if not set(kwargs) - {"ContentType"} and self.fast.put(target, data, kwargs.get("ContentType")):
-            return True
-        self.fs()  # write() runs on fsspec's loop, where building s3fs would deadlock
-        return False
-
-    async def write(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> None:
-        await self.fs()._pipe_file(target.path, data, **kwargs)  # fsspec's async API
-
-    def remove(self, target: Location) -> bool:
-        """Delete one object by obstore; False: let s3fs do it."""
-        return self.fast.remove(target)
+        super().__init__(fast, filesystem, _plain_content_type)
+        self.fast: ObstoreS3 = fast
 
     def sign(self, locs: list[Location], expires_in: int) -> list[str]:
         """Presigned GET URLs: obstore's, botocore's for keys obstore would re-encode."""
@@ -190,6 +167,11 @@ def signed_url(fs: s3fs.S3FileSystem, loc: Location, expires_in: int) -> str:
 
 def write_kwargs(content_type: str | None) -> dict[str, Any]:
     return {"ContentType": content_type} if content_type else {}
+
+
+def _plain_content_type(kwargs: dict[str, Any]) -> tuple[bool, str | None]:
+    """(True, the content type) when `kwargs` of :func:`write_kwargs` hold nothing else."""
+    return not set(kwargs) - {"ContentType"}, kwargs.get("ContentType")
 
 
 def _endpoint(loc: Location) -> str:

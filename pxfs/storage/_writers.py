@@ -1,8 +1,8 @@
 """How one small object is written, and the event loop that async filesystems run on.
 
 :class:`_FsspecWriter` stores through the filesystem itself (``_pipe_file``, or an atomic
-local write); a backend may offer a faster writer with the same interface (S3: obstore,
-see _s3store). :func:`_run` runs a coroutine on fsspec's IO loop and waits.
+local write); a backend may offer a faster writer with the same interface,
+:class:`ObstoreWriter` (S3 and Azure: obstore, see _s3store and _azstore). :func:`_run` runs a coroutine on fsspec's IO loop and waits.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
-from typing import Any
+from typing import Any, Callable
 
 from ._location import Location
 
@@ -37,6 +37,47 @@ class _FsspecWriter:
 
 
 TEMP_SUFFIX = ".pxfs-tmp"
+
+
+class ObstoreWriter:
+    """:class:`_FsspecWriter`'s interface over an obstore client (S3: _s3store, Azure:
+    _azstore): ``write_now`` sends from the calling thread through ``fast``; ``write``
+    (fsspec's loop) is the fsspec filesystem, for what obstore declined.
+
+    ``fast`` has ``put(target, data, content_type) -> bool`` and ``remove(target) -> bool``
+    (False: let the filesystem do it); ``plain`` reads the content type out of the
+    backend's write kwargs, ``(False, None)`` when they ask for more than obstore sends.
+    """
+
+    def __init__(self, fast: Any, filesystem: Callable[[], Any],
+                 plain: Callable[[dict[str, Any]], tuple[bool, str | None]]) -> None:
+        self.fast = fast
+        self._filesystem = filesystem
+        self._plain = plain
+        self._fs: Any = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.fast!r})"
+
+    def fs(self) -> Any:
+        """The fsspec filesystem, built on first need (never on fsspec's loop: see write_now)."""
+        if self._fs is None:
+            self._fs = self._filesystem()
+        return self._fs
+
+    def write_now(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> bool:
+        plain, content_type = self._plain(kwargs)
+        if plain and self.fast.put(target, data, content_type):
+            return True
+        self.fs()  # write() runs on fsspec's loop, where building the filesystem would deadlock
+        return False
+
+    async def write(self, target: Location, data: bytes, digest: str, kwargs: dict[str, Any]) -> None:
+        await self.fs()._pipe_file(target.path, data, **kwargs)  # fsspec's async API
+
+    def remove(self, target: Location) -> bool:
+        """Delete one object by obstore; False: let the filesystem do it."""
+        return bool(self.fast.remove(target))
 
 
 def _atomic_local_write(path: str, data: bytes) -> None:
