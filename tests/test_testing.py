@@ -118,7 +118,7 @@ def test_azurite_missing_executable(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     with pytest.raises(RuntimeError, match="PXFS_AZURITE"):
         Azurite()
     monkeypatch.delenv("PXFS_AZURITE")
-    monkeypatch.setattr("pxfs.testing._azurite._azurite_candidates", lambda: [])
+    monkeypatch.setattr("pxfs.testing._npm.tools_candidates", lambda command: [])
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RuntimeError, match=r"npm install --prefix \.tools azurite@3\.35\.0"):
         Azurite()

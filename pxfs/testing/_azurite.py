@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
-from pathlib import Path
 from typing import ClassVar
 
-from ._npm import find_npm_command, tools_candidates
-from ._process import _ProcessServer
+from ._npm import NpmServer
 
 _AZURITE_VERSION = "3.35.0"
-_AZURITE_INSTALL = f"npm install --prefix .tools azurite@{_AZURITE_VERSION}"
 
 
-def _azurite_candidates() -> list[Path]:
-    return tools_candidates("azurite-blob")
-
-
-def _find_azurite(executable: str | os.PathLike[str] | None) -> str:
-    """Locate ``azurite-blob``: argument, ``PXFS_AZURITE``, ``.tools/``, then ``PATH``."""
-    return find_npm_command("azurite-blob", "Azurite (npm package 'azurite', command 'azurite-blob')",
-                            "PXFS_AZURITE", _AZURITE_INSTALL, executable, lambda: _azurite_candidates())
-
-
-class Azurite(_ProcessServer):
+class Azurite(NpmServer):
     """Azure Blob Storage emulator: ``azurite-blob`` (in memory) on 127.0.0.1 and a free port.
 
     Parameters
@@ -49,22 +34,16 @@ class Azurite(_ProcessServer):
     """
 
     _name = "azurite"
+    _npm_command = "azurite-blob"
+    _npm_what = "Azurite (npm package 'azurite', command 'azurite-blob')"
+    _npm_variable = "PXFS_AZURITE"
+    _npm_install = f"npm install --prefix .tools azurite@{_AZURITE_VERSION}"
     _ready_path = "/devstoreaccount1?comp=list"  # answers 403 without a signature: that is "up"
 
     account_name: ClassVar[str] = "devstoreaccount1"
     account_key: ClassVar[str] = (
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
     )
-
-    def __init__(
-        self,
-        executable: str | os.PathLike[str] | None = None,
-        *,
-        startup_timeout: float = 60.0,
-        extra_args: Sequence[str] = (),
-    ) -> None:
-        super().__init__(startup_timeout=startup_timeout, extra_args=extra_args)
-        self.executable = _find_azurite(executable)
 
     def _command(self, port: int) -> list[str]:
         # No --location: Azurite refuses it together with --inMemoryPersistence; the

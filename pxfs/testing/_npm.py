@@ -1,14 +1,18 @@
-"""Finding a command that an npm package installs (Azurite, s3rver): the argument, an
-environment variable, ``.tools/node_modules/.bin/`` near here, then ``PATH``."""
+"""Servers whose command an npm package installs (Azurite, s3rver), and finding that
+command: the argument, an environment variable, ``.tools/node_modules/.bin/`` near here,
+then ``PATH``."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
-__all__ = ["find_npm_command", "tools_candidates"]
+from ._process import _ProcessServer
+
+__all__ = ["NpmServer", "find_npm_command", "tools_candidates"]
 
 
 def tools_candidates(command: str) -> list[Path]:
@@ -26,7 +30,6 @@ def tools_candidates(command: str) -> list[Path]:
 
 def find_npm_command(
     command: str, what: str, variable: str, install: str, executable: str | os.PathLike[str] | None,
-    candidates: Callable[[], list[Path]],
 ) -> str:
     """The path of `command` (`what` names it in errors, e.g. "Azurite (npm package
     'azurite', command 'azurite-blob')"); a RuntimeError says where it looked and how to
@@ -39,7 +42,7 @@ def find_npm_command(
             raise RuntimeError(f"{what.split(' (')[0]} executable {str(given)!r} from {origin} does not exist "
                                "or is not executable")
         return found
-    for candidate in candidates():
+    for candidate in tools_candidates(command):
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return str(candidate)
     found = shutil.which(command)
@@ -51,3 +54,25 @@ def find_npm_command(
         f"parents, and PATH. Install it in the project root with `{install}` (needs Node.js 20), or set "
         f"{variable} to the path of {command}."
     )
+
+
+class NpmServer(_ProcessServer):
+    """A :class:`_ProcessServer` whose command an npm package installs; a subclass names
+    the command, how errors call it, its environment variable and its install command."""
+
+    _npm_command: ClassVar[str]
+    _npm_what: ClassVar[str]
+    _npm_variable: ClassVar[str]
+    _npm_install: ClassVar[str]
+
+    def __init__(
+        self,
+        executable: str | os.PathLike[str] | None = None,
+        *,
+        startup_timeout: float = 60.0,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        super().__init__(startup_timeout=startup_timeout, extra_args=extra_args)
+        self.executable = find_npm_command(
+            self._npm_command, self._npm_what, self._npm_variable, self._npm_install, executable
+        )

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from collections.abc import Sequence
 from typing import ClassVar
 
-from ._npm import find_npm_command, tools_candidates
-from ._process import _ProcessServer, _request
+from ._npm import NpmServer
+from ._process import _request
 
 _S3RVER_VERSION = "3.7.1"
-_S3RVER_INSTALL = f"npm install --prefix .tools s3rver@{_S3RVER_VERSION}"
 
 
-def _find_s3rver(executable: str | os.PathLike[str] | None) -> str:
-    """Locate ``s3rver``: argument, ``PXFS_S3RVER``, ``.tools/``, then ``PATH``."""
-    return find_npm_command("s3rver", "s3rver (npm package 's3rver')", "PXFS_S3RVER", _S3RVER_INSTALL,
-                            executable, lambda: tools_candidates("s3rver"))
-
-
-class S3rver(_ProcessServer):
+class S3rver(NpmServer):
     """A second S3 implementation beside moto: ``s3rver`` on 127.0.0.1 and a free port.
 
     It refuses an unknown access key id (403), but s3rver 3.7.1 does not verify SigV4
@@ -46,19 +38,13 @@ class S3rver(_ProcessServer):
     """
 
     _name = "s3rver"
+    _npm_command = "s3rver"
+    _npm_what = "s3rver (npm package 's3rver')"
+    _npm_variable = "PXFS_S3RVER"
+    _npm_install = f"npm install --prefix .tools s3rver@{_S3RVER_VERSION}"
 
     access_key_id: ClassVar[str] = "S3RVER"
     secret_access_key: ClassVar[str] = "S3RVER"
-
-    def __init__(
-        self,
-        executable: str | os.PathLike[str] | None = None,
-        *,
-        startup_timeout: float = 60.0,
-        extra_args: Sequence[str] = (),
-    ) -> None:
-        super().__init__(startup_timeout=startup_timeout, extra_args=extra_args)
-        self.executable = _find_s3rver(executable)
 
     def _command(self, port: int) -> list[str]:
         assert self._workdir is not None
