@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ._process import _ProcessServer, _request
+from ._process import _admin, _ProcessServer
 
 
 class GcsEmulator(_ProcessServer):
@@ -44,19 +44,9 @@ class GcsEmulator(_ProcessServer):
 
     def create_bucket(self, name: str) -> None:
         """Create bucket ``name``; an existing bucket is left as it is."""
-        status, body = _request(
-            "POST",
-            f"{self.endpoint_url}/storage/v1/b",
-            body=json.dumps({"name": name}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        if status not in (200, 409):
-            raise RuntimeError(
-                f"GCS emulator could not create bucket {name!r}: HTTP {status}: {body[:500]!r}"
-            )
+        _admin("POST", f"{self.endpoint_url}/storage/v1/b", f"GCS emulator could not create bucket {name!r}",
+               ok=(200, 409), body=json.dumps({"name": name}).encode(), headers={"Content-Type": "application/json"})
 
     def reset(self) -> None:
         """Drop every bucket and object (``GET /wipe``)."""
-        status, body = _request("GET", f"{self.endpoint_url}/wipe")
-        if status != 200:
-            raise RuntimeError(f"GCS emulator reset failed: HTTP {status}: {body[:500]!r}")
+        _admin("GET", f"{self.endpoint_url}/wipe", "GCS emulator reset failed")

@@ -6,7 +6,7 @@ import sys
 import urllib.parse
 from collections.abc import Sequence
 
-from ._process import _ProcessServer, _request
+from ._process import _admin, _ProcessServer
 
 
 class MotoServer(_ProcessServer):
@@ -57,14 +57,9 @@ class MotoServer(_ProcessServer):
 
     def create_bucket(self, name: str) -> None:
         """Create bucket ``name`` (us-east-1); an existing bucket is left as it is."""
-        status, body = _request("PUT", f"{self.endpoint_url}/{urllib.parse.quote(name, safe='')}")
-        if status not in (200, 409):
-            raise RuntimeError(
-                f"moto could not create bucket {name!r}: HTTP {status}: {body[:500]!r}"
-            )
+        _admin("PUT", f"{self.endpoint_url}/{urllib.parse.quote(name, safe='')}",
+               f"moto could not create bucket {name!r}", ok=(200, 409))
 
     def reset(self) -> None:
         """Drop every bucket and object (``POST /moto-api/reset``)."""
-        status, body = _request("POST", f"{self.endpoint_url}/moto-api/reset")
-        if status != 200:
-            raise RuntimeError(f"moto reset failed: HTTP {status}: {body[:500]!r}")
+        _admin("POST", f"{self.endpoint_url}/moto-api/reset", "moto reset failed")

@@ -70,6 +70,17 @@ def _request(
             return int(exc.code), exc.read()
 
 
+def _admin(
+    method: str, url: str, failure: str, *, ok: tuple[int, ...] = (200,), body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """One administrative request to a test server (create a bucket, reset); a status not
+    in `ok` raises ``RuntimeError("<failure>: HTTP <status>: <body>")``."""
+    status, answer = _request(method, url, body=body, headers=headers)
+    if status not in ok:
+        raise RuntimeError(f"{failure}: HTTP {status}: {answer[:500]!r}")
+
+
 def _answers(url: str) -> bool:
     """Tell whether anything answers HTTP at ``url`` (any status counts)."""
     try:

@@ -7,7 +7,7 @@ import urllib.parse
 from typing import ClassVar
 
 from ._npm import NpmServer
-from ._process import _request
+from ._process import _admin
 
 _S3RVER_VERSION = "3.7.1"
 
@@ -54,6 +54,5 @@ class S3rver(NpmServer):
 
     def create_bucket(self, name: str) -> None:
         """Create bucket ``name`` (an anonymous request, which s3rver allows); an existing one is kept."""
-        status, body = _request("PUT", f"{self.endpoint_url}/{urllib.parse.quote(name, safe='')}")
-        if status not in (200, 409):
-            raise RuntimeError(f"s3rver could not create bucket {name!r}: HTTP {status}: {body[:500]!r}")
+        _admin("PUT", f"{self.endpoint_url}/{urllib.parse.quote(name, safe='')}",
+               f"s3rver could not create bucket {name!r}", ok=(200, 409))
