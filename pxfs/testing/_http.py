@@ -9,6 +9,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Self
 
+from ..web._background import serve_in_background, stop_serving
 from ..web._files import FileHandler, resolve_under
 from ._process import _HOST, _STOP_GRACE_S
 
@@ -71,24 +72,14 @@ class HttpFileServer:
             raise NotADirectoryError(f"HttpFileServer: {self.directory} is not a directory")
         handler = type("_Handler", (_DirectoryHandler,), {"directory": self.directory})
         self._server = http.server.ThreadingHTTPServer((self.host, 0), handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"pxfs-http-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = serve_in_background(self._server, f"pxfs-http-{self.port}")
         return self
 
     def stop(self) -> None:
         """Stop serving and close the listening socket."""
         server, self._server = self._server, None
         thread, self._thread = self._thread, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=_STOP_GRACE_S)
+        stop_serving(server, thread, _STOP_GRACE_S)
 
     def __enter__(self) -> Self:
         return self.start()

@@ -8,6 +8,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Self
 
+from ._background import serve_in_background, stop_serving
 from ._files import inside
 from ._routes import AppHandler
 
@@ -85,20 +86,14 @@ class WebServer:
             from ..session import Session
 
             self._server = make_server(Session.default(), self._port, self._host)[0]
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name="pxfs-web", daemon=True)
-            self._thread.start()
+            self._thread = serve_in_background(self._server, "pxfs-web")
         return self
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
         server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        stop_serving(server, thread, 5.0)
 
     def __enter__(self) -> Self:
         return self.start()
